@@ -1,0 +1,8 @@
+//! Flow records for iocflow (work in progress: see issue #2).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod fieldmap;
+
+pub use fieldmap::FieldMap;
