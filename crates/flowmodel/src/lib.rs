@@ -4,5 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod fieldmap;
+pub mod ip;
 
 pub use fieldmap::FieldMap;
+pub use ip::{IocSet, normalize_ip, parse_ip};
