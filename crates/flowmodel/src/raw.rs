@@ -220,10 +220,11 @@ fn get_path<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
         return Some(v);
     }
     for (dot, _) in path.match_indices('.') {
-        if let Some(inner) = obj.get(&path[..dot]) {
-            if let Some(v) = get_path(inner, &path[dot + 1..]) {
-                return Some(v);
-            }
+        if let Some(v) = obj
+            .get(&path[..dot])
+            .and_then(|inner| get_path(inner, &path[dot + 1..]))
+        {
+            return Some(v);
         }
     }
     None
