@@ -25,6 +25,9 @@ pub enum SampleMode {
     },
 }
 
+/// Sample documents of one IoC: `(index, id, raw _source)`.
+type Docs = Vec<(String, String, Box<RawValue>)>;
+
 /// What to look up. Build it with struct syntax; see the field docs.
 #[derive(Clone, Debug)]
 pub struct IocLookup<'a> {
@@ -210,7 +213,7 @@ impl Client {
             }
         }
         let sort_field = l.fields.primary_start_field().map(str::to_owned);
-        let samples: Vec<Vec<(usize, Vec<(String, String, Box<RawValue>)>)>> = stream::iter(batches)
+        let samples: Vec<Vec<(usize, Docs)>> = stream::iter(batches)
             .map(|batch| {
                 let filter = &filter;
                 let terms = &terms;
@@ -247,8 +250,7 @@ impl Client {
             .buffer_unordered(l.concurrency)
             .try_collect()
             .await?;
-        let mut by_ioc: HashMap<usize, Vec<(String, String, Box<RawValue>)>> =
-            samples.into_iter().flatten().collect();
+        let mut by_ioc: HashMap<usize, Docs> = samples.into_iter().flatten().collect();
         Ok(l.iocs
             .iter()
             .zip(totals)
@@ -266,7 +268,7 @@ impl Client {
         &self,
         mut ids: Vec<usize>,
         mut items: Vec<MsearchItem>,
-    ) -> Result<Vec<(usize, Vec<(String, String, Box<RawValue>)>)>> {
+    ) -> Result<Vec<(usize, Docs)>> {
         let mut out = Vec::new();
         let mut attempt = 0;
         loop {

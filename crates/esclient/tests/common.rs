@@ -2,11 +2,15 @@
 #![allow(dead_code)]
 
 use esclient::{Client, ClientConfig, RetryConfig};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub fn client_for(url: &str) -> Client {
     let mut cfg = ClientConfig::for_nodes([url.to_string()]);
-    cfg.retry = RetryConfig { max_retries: 3, initial_backoff_ms: 1, max_backoff_ms: 5 };
+    cfg.retry = RetryConfig {
+        max_retries: 3,
+        initial_backoff_ms: 1,
+        max_backoff_ms: 5,
+    };
     Client::new(cfg).expect("client")
 }
 

@@ -6,7 +6,7 @@ mod common;
 use esclient::{IocLookup, SampleMode};
 use flowmodel::FieldMap;
 use ipnet::IpNet;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,7 +30,9 @@ fn answer(path: &str, body: &str) -> Value {
         let v: Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["size"], 0);
         assert_eq!(v["query"]["bool"]["minimum_should_match"], 1);
-        let filters = v["aggs"]["per_ioc"]["filters"]["filters"].as_object().unwrap();
+        let filters = v["aggs"]["per_ioc"]["filters"]["filters"]
+            .as_object()
+            .unwrap();
         let buckets: serde_json::Map<String, Value> = filters
             .iter()
             .map(|(k, f)| {
@@ -77,7 +79,9 @@ fn answer(path: &str, body: &str) -> Value {
 
 async fn serve(listener: tokio::net::TcpListener, stats: Arc<Stats>) {
     loop {
-        let Ok((sock, _)) = listener.accept().await else { return };
+        let Ok((sock, _)) = listener.accept().await else {
+            return;
+        };
         let stats = stats.clone();
         tokio::spawn(async move {
             let mut r = BufReader::new(sock);
@@ -86,7 +90,14 @@ async fn serve(listener: tokio::net::TcpListener, stats: Arc<Stats>) {
                 if r.read_line(&mut request_line).await.unwrap_or(0) == 0 {
                     return;
                 }
-                let path = request_line.split_whitespace().nth(1).unwrap_or("").split('?').next().unwrap_or("").to_owned();
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("")
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
                 let mut len = 0usize;
                 loop {
                     let mut h = String::new();
@@ -106,19 +117,27 @@ async fn serve(listener: tokio::net::TcpListener, stats: Arc<Stats>) {
                 tokio::time::sleep(std::time::Duration::from_millis(30)).await;
                 let out = answer(&path, std::str::from_utf8(&body).unwrap()).to_string();
                 stats.in_flight.fetch_sub(1, Ordering::SeqCst);
-                let resp = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{out}", out.len());
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{out}",
+                    out.len()
+                );
                 r.get_mut().write_all(resp.as_bytes()).await.unwrap();
             }
         });
     }
 }
 
-async fn run(concurrency: usize, mode: SampleMode) -> (Vec<esclient::IocFlows>, Arc<Stats>, Vec<IpNet>) {
+async fn run(
+    concurrency: usize,
+    mode: SampleMode,
+) -> (Vec<esclient::IocFlows>, Arc<Stats>, Vec<IpNet>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let stats = Arc::new(Stats::default());
     tokio::spawn(serve(listener, stats.clone()));
-    let iocs: Vec<IpNet> = (0..3000u32).map(|i| IpNet::from(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i)))).collect();
+    let iocs: Vec<IpNet> = (0..3000u32)
+        .map(|i| IpNet::from(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i))))
+        .collect();
     let fields = FieldMap::ipfix();
     let indices = vec!["tanet-2025.09.05".to_string()];
     let lookup = IocLookup {
@@ -143,7 +162,11 @@ async fn three_thousand_iocs_cost_requests_per_batch_not_per_ioc_within_concurre
     let samples = paths.iter().filter(|p| *p == "/_msearch").count();
     // 3,000 IoCs / 500 per batch = 6 totals; 1,500 with flows / 500 items = 3 msearch.
     assert_eq!((totals, samples), (6, 3), "{paths:?}");
-    assert_eq!(stats.max_in_flight.load(Ordering::SeqCst), 2, "concurrency 2 must be used and never exceeded");
+    assert_eq!(
+        stats.max_in_flight.load(Ordering::SeqCst),
+        2,
+        "concurrency 2 must be used and never exceeded"
+    );
     assert_eq!(out.len(), 3000);
     let with_flows = out.iter().filter(|f| f.total > 0).count();
     assert_eq!(with_flows, 1500);
@@ -152,7 +175,11 @@ async fn three_thousand_iocs_cost_requests_per_batch_not_per_ioc_within_concurre
         let ip = f.ioc.addr().to_string();
         assert_eq!(f.total, flows_of(&ip));
         assert_eq!(f.docs.len() as u64, f.total.min(20));
-        assert!(f.docs.iter().all(|(index, _, src)| index == "tanet-2025.09.05" && src.get().contains(&ip)));
+        assert!(
+            f.docs
+                .iter()
+                .all(|(index, _, src)| index == "tanet-2025.09.05" && src.get().contains(&ip))
+        );
     }
 }
 

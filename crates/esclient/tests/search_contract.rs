@@ -3,21 +3,32 @@
 mod common;
 
 use common::*;
-use esclient::{Auth, Client, ClientConfig, MsearchItem, PitApi, Product, Relation, Secret, SearchBody, SearchOptions};
+use esclient::{
+    Auth, Client, ClientConfig, MsearchItem, PitApi, Product, Relation, SearchBody, SearchOptions,
+    Secret,
+};
 use httpmock::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn probe_tells_elasticsearch_8_from_opensearch_2_and_compat_mode() {
     let es = MockServer::start_async().await;
     es.mock_async(|w, t| {
         w.method(GET).path("/").header("accept", "application/json");
-        t.status(200).header("X-elastic-product", "Elasticsearch").json_body(es8_root());
+        t.status(200)
+            .header("X-elastic-product", "Elasticsearch")
+            .json_body(es8_root());
     })
     .await;
     let info = client_for(&es.base_url()).probe().await.unwrap();
-    assert_eq!((info.product, info.version, info.pit_api()), (Product::Elasticsearch, (8, 15), Some(PitApi::Elasticsearch)));
-    assert!(!info.translog_512mb_is_default(), "ES 8.8+ defaults to 10gb");
+    assert_eq!(
+        (info.product, info.version, info.pit_api()),
+        (Product::Elasticsearch, (8, 15), Some(PitApi::Elasticsearch))
+    );
+    assert!(
+        !info.translog_512mb_is_default(),
+        "ES 8.8+ defaults to 10gb"
+    );
 
     let os = MockServer::start_async().await;
     os.mock_async(|w, t| {
@@ -26,16 +37,30 @@ async fn probe_tells_elasticsearch_8_from_opensearch_2_and_compat_mode() {
     })
     .await;
     let info = client_for(&os.base_url()).probe().await.unwrap();
-    assert_eq!((info.product, info.version, info.pit_api()), (Product::OpenSearch, (2, 17), Some(PitApi::OpenSearch)));
+    assert_eq!(
+        (info.product, info.version, info.pit_api()),
+        (Product::OpenSearch, (2, 17), Some(PitApi::OpenSearch))
+    );
 
     let mut compat = os2_root();
     compat["version"]["number"] = json!("7.10.2");
-    compat["version"].as_object_mut().unwrap().remove("distribution");
+    compat["version"]
+        .as_object_mut()
+        .unwrap()
+        .remove("distribution");
     let info = esclient::ServerInfo::from_root(compat.to_string().as_bytes()).unwrap();
-    assert_eq!((info.product, info.compat_mode), (Product::OpenSearch, true));
+    assert_eq!(
+        (info.product, info.compat_mode),
+        (Product::OpenSearch, true)
+    );
     let mut os1 = os2_root();
     os1["version"]["number"] = json!("1.3.19");
-    assert_eq!(esclient::ServerInfo::from_root(os1.to_string().as_bytes()).unwrap().pit_api(), None);
+    assert_eq!(
+        esclient::ServerInfo::from_root(os1.to_string().as_bytes())
+            .unwrap()
+            .pit_api(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -54,7 +79,10 @@ async fn typed_search_sends_exact_body_to_comma_joined_path_without_percent_enco
                 .query_param("ignore_unavailable", "true")
                 .header("content-type", "application/json")
                 .json_body(body.clone());
-            t.status(200).json_body(search_resp(vec![hit("h8Qn2ZEBxV7kJ0mQp1aZ", 1757057835008, true)], Some(2)));
+            t.status(200).json_body(search_resp(
+                vec![hit("h8Qn2ZEBxV7kJ0mQp1aZ", 1757057835008, true)],
+                Some(2),
+            ));
         })
         .await;
     #[derive(serde::Deserialize)]
@@ -71,28 +99,46 @@ async fn typed_search_sends_exact_body_to_comma_joined_path_without_percent_enco
         search_after: Some(vec![json!(1757057835007u64)]),
         ..SearchBody::default()
     };
-    let idx = vec!["tanet-2025.09.04".to_string(), "tanet-2025.09.*".to_string()];
+    let idx = vec![
+        "tanet-2025.09.04".to_string(),
+        "tanet-2025.09.*".to_string(),
+    ];
     let r = client_for(&s.base_url())
-        .search::<Flow>(&idx, &req, &SearchOptions { ignore_unavailable: true })
+        .search::<Flow>(
+            &idx,
+            &req,
+            &SearchOptions {
+                ignore_unavailable: true,
+            },
+        )
         .await
         .unwrap();
     m.assert_async().await;
     let total = r.hits.total.unwrap();
     assert_eq!((total.value, total.relation), (2, Relation::Eq));
     assert_eq!(r.hits.hits[0].source.as_ref().unwrap().ts, 1757057835008);
-    assert_eq!(r.hits.hits[0].sort.as_deref(), Some(&[json!(1757057835008u64)][..]));
+    assert_eq!(
+        r.hits.hits[0].sort.as_deref(),
+        Some(&[json!(1757057835008u64)][..])
+    );
 }
 
 #[tokio::test]
 async fn missing_index_is_a_typed_404_not_a_decode_error() {
     let s = MockServer::start_async().await;
     s.mock_async(|w, t| {
-        w.method(POST).path("/tanet-2025.09.05/_search").query_param_missing("ignore_unavailable");
+        w.method(POST)
+            .path("/tanet-2025.09.05/_search")
+            .query_param_missing("ignore_unavailable");
         t.status(404).json_body(index_not_found("tanet-2025.09.05"));
     })
     .await;
     let err = client_for(&s.base_url())
-        .search::<Value>(&["tanet-2025.09.05".into()], &SearchBody::default(), &SearchOptions::default())
+        .search::<Value>(
+            &["tanet-2025.09.05".into()],
+            &SearchBody::default(),
+            &SearchOptions::default(),
+        )
         .await
         .unwrap_err();
     assert!(err.is_index_not_found(), "{err}");
@@ -111,7 +157,9 @@ async fn non_json_error_bodies_and_string_errors_do_not_panic() {
     .await;
     s.mock_async(|w, t| {
         w.method(POST).path("/b/_search");
-        t.status(406).json_body(json!({"error": "Content-Type header [text/plain] is not supported", "status": 406}));
+        t.status(406).json_body(
+            json!({"error": "Content-Type header [text/plain] is not supported", "status": 406}),
+        );
     })
     .await;
     s.mock_async(|w, t| {
@@ -120,11 +168,36 @@ async fn non_json_error_bodies_and_string_errors_do_not_panic() {
     })
     .await;
     let c = client_for(&s.base_url());
-    let e = c.search::<Value>(&["a".into()], &SearchBody::default(), &SearchOptions::default()).await.unwrap_err();
-    assert!(matches!(&e, esclient::Error::Api { status: 401, error_type: None, reason: Some(r), .. } if r == "Unauthorized"));
-    let e = c.search::<Value>(&["b".into()], &SearchBody::default(), &SearchOptions::default()).await.unwrap_err();
-    assert!(matches!(&e, esclient::Error::Api { status: 406, reason: Some(r), .. } if r.starts_with("Content-Type header")));
-    let e = c.search::<Value>(&["c".into()], &SearchBody::default(), &SearchOptions::default()).await.unwrap_err();
+    let e = c
+        .search::<Value>(
+            &["a".into()],
+            &SearchBody::default(),
+            &SearchOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, esclient::Error::Api { status: 401, error_type: None, reason: Some(r), .. } if r == "Unauthorized")
+    );
+    let e = c
+        .search::<Value>(
+            &["b".into()],
+            &SearchBody::default(),
+            &SearchOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, esclient::Error::Api { status: 406, reason: Some(r), .. } if r.starts_with("Content-Type header"))
+    );
+    let e = c
+        .search::<Value>(
+            &["c".into()],
+            &SearchBody::default(),
+            &SearchOptions::default(),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(e, esclient::Error::Decode { .. }));
 }
 
@@ -152,7 +225,11 @@ async fn retries_503_then_succeeds_and_gives_up_on_400() {
     })
     .await;
     let n = client_for(&s.base_url())
-        .count(&["tanet-2025.09.05".into()], Some(&json!({"term": {"sourceIPAddress": "163.26.171.228"}})), &SearchOptions::default())
+        .count(
+            &["tanet-2025.09.05".into()],
+            Some(&json!({"term": {"sourceIPAddress": "163.26.171.228"}})),
+            &SearchOptions::default(),
+        )
         .await
         .unwrap();
     assert_eq!(n, 1611);
@@ -164,12 +241,17 @@ async fn basic_and_api_key_headers_are_sent_and_secrets_stay_out_of_debug() {
     let s = MockServer::start_async().await;
     let basic = s
         .mock_async(|w, t| {
-            w.method(GET).path("/").header("authorization", "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==");
+            w.method(GET)
+                .path("/")
+                .header("authorization", "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==");
             t.status(200).json_body(es8_root());
         })
         .await;
     let mut cfg = ClientConfig::for_nodes([s.base_url()]);
-    cfg.auth = Some(Auth::Basic { user: "elastic".into(), password: Secret::new("changeme") });
+    cfg.auth = Some(Auth::Basic {
+        user: "elastic".into(),
+        password: Secret::new("changeme"),
+    });
     assert!(!format!("{cfg:?}").contains("changeme"));
     Client::new(cfg).unwrap().probe().await.unwrap();
     basic.assert_async().await;
@@ -177,12 +259,18 @@ async fn basic_and_api_key_headers_are_sent_and_secrets_stay_out_of_debug() {
     let s = MockServer::start_async().await;
     let key = s
         .mock_async(|w, t| {
-            w.method(GET).path("/").header("authorization", "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==");
+            w.method(GET).path("/").header(
+                "authorization",
+                "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==",
+            );
             t.status(200).json_body(es8_root());
         })
         .await;
     let mut cfg = ClientConfig::for_nodes([s.base_url()]);
-    cfg.auth = Some(Auth::ApiKeyPair { id: "VuaCfGcBCdbkQm-e5aOx".into(), api_key: Secret::new("ui2lp2axTNmsyakw9tvNnw") });
+    cfg.auth = Some(Auth::ApiKeyPair {
+        id: "VuaCfGcBCdbkQm-e5aOx".into(),
+        api_key: Secret::new("ui2lp2axTNmsyakw9tvNnw"),
+    });
     Client::new(cfg).unwrap().probe().await.unwrap();
     key.assert_async().await;
 }
@@ -202,7 +290,10 @@ async fn dead_node_is_skipped_and_the_live_one_answers() {
     cfg.retry.max_backoff_ms = 2;
     let c = Client::new(cfg).unwrap();
     for _ in 0..4 {
-        assert_eq!(c.count(&[], None, &SearchOptions::default()).await.unwrap(), 7);
+        assert_eq!(
+            c.count(&[], None, &SearchOptions::default()).await.unwrap(),
+            7
+        );
     }
     m.assert_calls_async(4).await;
 }
@@ -222,16 +313,36 @@ async fn msearch_sends_ndjson_with_final_newline_and_keeps_item_errors_per_item(
             ok["status"] = json!(200);
             let mut err = index_not_found("tanet-2025.09.06");
             err["status"] = json!(404);
-            t.status(200).json_body(json!({"took": 31, "responses": [ok, err]}));
+            t.status(200)
+                .json_body(json!({"took": 31, "responses": [ok, err]}));
         })
         .await;
     let q = json!({"term": {"sourceIPAddress": "163.26.171.228"}});
     let items = vec![
-        MsearchItem { indices: vec!["tanet-2025.09.05".into()], ignore_unavailable: true, body: SearchBody { size: Some(100), query: Some(q.clone()), ..Default::default() } },
-        MsearchItem { indices: vec!["tanet-2025.09.06".into()], ignore_unavailable: false, body: SearchBody { size: Some(100), query: Some(q), ..Default::default() } },
+        MsearchItem {
+            indices: vec!["tanet-2025.09.05".into()],
+            ignore_unavailable: true,
+            body: SearchBody {
+                size: Some(100),
+                query: Some(q.clone()),
+                ..Default::default()
+            },
+        },
+        MsearchItem {
+            indices: vec!["tanet-2025.09.06".into()],
+            ignore_unavailable: false,
+            body: SearchBody {
+                size: Some(100),
+                query: Some(q),
+                ..Default::default()
+            },
+        },
     ];
     assert_eq!(esclient::msearch_body(&items).last(), Some(&b'\n'));
-    let r = client_for(&s.base_url()).msearch::<Value>(&items).await.unwrap();
+    let r = client_for(&s.base_url())
+        .msearch::<Value>(&items)
+        .await
+        .unwrap();
     m.assert_async().await;
     assert_eq!(r.len(), 2);
     assert_eq!(r[0].as_ref().unwrap().hits.total.unwrap().value, 57);
@@ -293,11 +404,23 @@ async fn composite_pages_with_after_key_until_an_empty_page() {
         })
         .await;
     let all = client_for(&s.base_url())
-        .composite_counts(&["tanet-2025.09.05".into()], "sourceIPAddress", Some(&q), 1, &SearchOptions::default())
+        .composite_counts(
+            &["tanet-2025.09.05".into()],
+            "sourceIPAddress",
+            Some(&q),
+            1,
+            &SearchOptions::default(),
+        )
         .await
         .unwrap();
     for m in [p1, p2, p3] {
         m.assert_async().await;
     }
-    assert_eq!(all, vec![("134.122.129.10".to_string(), 3), ("163.26.171.228".to_string(), 1523)]);
+    assert_eq!(
+        all,
+        vec![
+            ("134.122.129.10".to_string(), 3),
+            ("163.26.171.228".to_string(), 1523)
+        ]
+    );
 }
