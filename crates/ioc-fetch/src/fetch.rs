@@ -81,8 +81,8 @@ impl std::str::FromStr for Source {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
-            let url = reqwest::Url::parse(s)
-                .map_err(|e| SourceError(format!("invalid URL ({e})")))?;
+            let url =
+                reqwest::Url::parse(s).map_err(|e| SourceError(format!("invalid URL ({e})")))?;
             Ok(Source::Url(RedactedUrl(url)))
         } else if let Some(p) = s.strip_prefix("file://") {
             Ok(Source::Path(PathBuf::from(p)))

@@ -49,11 +49,7 @@ where
         if let Some(c) = *cur
             && c <= end
         {
-            out.push(Segment {
-                start: c,
-                end,
-                net,
-            });
+            out.push(Segment { start: c, end, net });
             *cur = T::succ(end);
         }
     };

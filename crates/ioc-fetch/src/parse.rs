@@ -635,7 +635,8 @@ pub fn merge(mut nets: Vec<IpNet>) -> (Vec<IpNet>, usize, usize) {
     // Sort by family, network address, then widest first, so a covering network comes
     // before everything it covers.
     nets.sort_unstable_by(|a, b| {
-        (a.is_ipv6(), a.network(), a.prefix_len()).cmp(&(b.is_ipv6(), b.network(), b.prefix_len()))
+        let key = |n: &IpNet| (matches!(n, IpNet::V6(_)), n.network(), n.prefix_len());
+        key(a).cmp(&key(b))
     });
     nets.dedup();
     let duplicates = before - nets.len();
@@ -648,16 +649,6 @@ pub fn merge(mut nets: Vec<IpNet>) -> (Vec<IpNet>, usize, usize) {
     }
     let covered = before - duplicates - out.len();
     (out, duplicates, covered)
-}
-
-trait IsV6 {
-    fn is_ipv6(&self) -> bool;
-}
-
-impl IsV6 for IpNet {
-    fn is_ipv6(&self) -> bool {
-        matches!(self, IpNet::V6(_))
-    }
 }
 
 /// Makes an [`IpNet`] for a single address (`/32` or `/128`), normalising

@@ -130,9 +130,11 @@ impl SnapshotStore {
     ) -> Result<SnapshotMeta, SnapshotError> {
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let final_dir = self.day_dir(date);
-        let tmp = self
-            .dir
-            .join(format!(".tmp-{}-{}", date.format("%Y-%m-%d"), std::process::id()));
+        let tmp = self.dir.join(format!(
+            ".tmp-{}-{}",
+            date.format("%Y-%m-%d"),
+            std::process::id()
+        ));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
         }
@@ -186,7 +188,10 @@ impl SnapshotStore {
         if actual != meta.sha256 {
             return Err(corrupt(
                 RAW,
-                format!("SHA-256 {actual} does not match the recorded {}", meta.sha256),
+                format!(
+                    "SHA-256 {actual} does not match the recorded {}",
+                    meta.sha256
+                ),
             ));
         }
         Ok(Snapshot { date, list, meta })

@@ -10,7 +10,10 @@ const LIST: &str = "# CERT daily list\n1.2.3.4\n5.6.7.0/24\n";
 const TOKEN: &str = "s3cr3t-t0ken";
 
 fn source(server: &MockServer) -> Source {
-    server.url(format!("/cert/list.txt?token={TOKEN}")).parse().unwrap()
+    server
+        .url(format!("/cert/list.txt?token={TOKEN}"))
+        .parse()
+        .unwrap()
 }
 
 fn quick() -> FetchOptions {
@@ -51,7 +54,10 @@ async fn ok_200_returns_body_sha_and_validators() {
     assert_eq!(f.sha256, sha256_hex(LIST.as_bytes()));
     assert!(!f.not_modified);
     assert_eq!(f.validators.etag.as_deref(), Some("\"v1\""));
-    assert_eq!(f.validators.last_modified.as_deref(), Some("Sat, 05 Dec 2026 23:59:00 GMT"));
+    assert_eq!(
+        f.validators.last_modified.as_deref(),
+        Some("Sat, 05 Dec 2026 23:59:00 GMT")
+    );
 }
 
 #[tokio::test]
@@ -87,13 +93,25 @@ async fn not_found_404_fails_at_once_without_leaking_the_token() {
     let server = MockServer::start_async().await;
     let m = server
         .mock_async(|when, then| {
-            when.method(GET).path("/cert/list.txt").query_param("token", TOKEN);
+            when.method(GET)
+                .path("/cert/list.txt")
+                .query_param("token", TOKEN);
             then.status(404).body("no such list");
         })
         .await;
     let err = fetch(&source(&server), &quick()).await.unwrap_err();
     m.assert_calls_async(1).await; // 4xx is not retried
-    assert!(matches!(err, FetchError::Status { status: 404, attempts: 1, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            FetchError::Status {
+                status: 404,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains(TOKEN), "{shown}");
     assert!(shown.contains("/cert/list.txt?***"), "{shown}");
@@ -104,12 +122,17 @@ async fn server_error_500_is_retried_until_200() {
     let server = MockServer::start_async().await;
     let failing = server
         .mock_async(|when, then| {
-            when.method(GET).path("/cert/list.txt").query_param("token", TOKEN);
+            when.method(GET)
+                .path("/cert/list.txt")
+                .query_param("token", TOKEN);
             then.status(500);
         })
         .await;
     let src = source(&server);
-    let opts = FetchOptions { backoff: Duration::from_millis(800), ..quick() };
+    let opts = FetchOptions {
+        backoff: Duration::from_millis(800),
+        ..quick()
+    };
     let task = tokio::spawn(async move { fetch(&src, &opts).await });
     // Wait for the first (failing) attempt, then let the server recover during backoff.
     for _ in 0..100 {
@@ -122,7 +145,9 @@ async fn server_error_500_is_retried_until_200() {
     failing.delete_async().await;
     let ok = server
         .mock_async(|when, then| {
-            when.method(GET).path("/cert/list.txt").query_param("token", TOKEN);
+            when.method(GET)
+                .path("/cert/list.txt")
+                .query_param("token", TOKEN);
             then.status(200).body(LIST);
         })
         .await;
@@ -137,13 +162,25 @@ async fn persistent_5xx_gives_up_after_the_bounded_retries() {
     let server = MockServer::start_async().await;
     let m = server
         .mock_async(|when, then| {
-            when.method(GET).path("/cert/list.txt").query_param("token", TOKEN);
+            when.method(GET)
+                .path("/cert/list.txt")
+                .query_param("token", TOKEN);
             then.status(503);
         })
         .await;
     let err = fetch(&source(&server), &quick()).await.unwrap_err();
     m.assert_calls_async(3).await; // 1 + 2 retries
-    assert!(matches!(err, FetchError::Status { status: 503, attempts: 3, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            FetchError::Status {
+                status: 503,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -151,11 +188,19 @@ async fn slow_server_hits_the_timeout_and_the_error_hides_the_token() {
     let server = MockServer::start_async().await;
     let m = server
         .mock_async(|when, then| {
-            when.method(GET).path("/cert/list.txt").query_param("token", TOKEN);
-            then.status(200).body(LIST).delay(Duration::from_millis(1500));
+            when.method(GET)
+                .path("/cert/list.txt")
+                .query_param("token", TOKEN);
+            then.status(200)
+                .body(LIST)
+                .delay(Duration::from_millis(1500));
         })
         .await;
-    let opts = FetchOptions { timeout: Duration::from_millis(300), retries: 1, ..quick() };
+    let opts = FetchOptions {
+        timeout: Duration::from_millis(300),
+        retries: 1,
+        ..quick()
+    };
     let err = fetch(&source(&server), &opts).await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     m.assert_calls_async(2).await;
@@ -169,14 +214,22 @@ async fn oversized_body_is_refused() {
     let big = "1.2.3.4\n".repeat(1000);
     let m = server
         .mock_async(|when, then| {
-            when.method(GET).path("/cert/list.txt").query_param("token", TOKEN);
+            when.method(GET)
+                .path("/cert/list.txt")
+                .query_param("token", TOKEN);
             then.status(200).body(big.clone());
         })
         .await;
-    let opts = FetchOptions { max_bytes: 4096, ..quick() };
+    let opts = FetchOptions {
+        max_bytes: 4096,
+        ..quick()
+    };
     let err = fetch(&source(&server), &opts).await.unwrap_err();
     m.assert_calls_async(1).await;
-    assert!(matches!(err, FetchError::TooLarge { limit: 4096, .. }), "{err:?}");
+    assert!(
+        matches!(err, FetchError::TooLarge { limit: 4096, .. }),
+        "{err:?}"
+    );
     assert!(!err.to_string().contains(TOKEN));
 }
 
@@ -187,11 +240,18 @@ async fn gzip_bomb_is_limited_after_decompression() {
     assert!(bomb.len() < 4096);
     let m = server
         .mock_async(|when, then| {
-            when.method(GET).path("/cert/list.txt").query_param("token", TOKEN);
-            then.status(200).header("content-encoding", "gzip").body(bomb.clone());
+            when.method(GET)
+                .path("/cert/list.txt")
+                .query_param("token", TOKEN);
+            then.status(200)
+                .header("content-encoding", "gzip")
+                .body(bomb.clone());
         })
         .await;
-    let opts = FetchOptions { max_bytes: 64 * 1024, ..quick() };
+    let opts = FetchOptions {
+        max_bytes: 64 * 1024,
+        ..quick()
+    };
     let err = fetch(&source(&server), &opts).await.unwrap_err();
     m.assert_calls_async(1).await;
     assert!(matches!(err, FetchError::TooLarge { .. }), "{err:?}");
@@ -206,7 +266,9 @@ async fn gzip_transfer_encoding_is_decoded() {
                 .path("/cert/list.txt")
                 .query_param("token", TOKEN)
                 .header("accept-encoding", "gzip");
-            then.status(200).header("content-encoding", "gzip").body(gzip(LIST.as_bytes()));
+            then.status(200)
+                .header("content-encoding", "gzip")
+                .body(gzip(LIST.as_bytes()));
         })
         .await;
     let f = fetch(&source(&server), &quick()).await.unwrap();
@@ -220,7 +282,9 @@ async fn gzip_file_served_as_octet_stream_is_decoded() {
     let m = server
         .mock_async(|when, then| {
             when.method(GET).path("/list.txt.gz");
-            then.status(200).header("content-type", "application/octet-stream").body(gzip(LIST.as_bytes()));
+            then.status(200)
+                .header("content-type", "application/octet-stream")
+                .body(gzip(LIST.as_bytes()));
         })
         .await;
     let src: Source = server.url("/list.txt.gz").parse().unwrap();
@@ -235,8 +299,12 @@ async fn html_error_page_served_with_200_is_rejected_by_the_parser() {
     let page = "<!DOCTYPE html>\n<html><head><title>Session expired</title></head><body>Log in</body></html>\n";
     let m = server
         .mock_async(|when, then| {
-            when.method(GET).path("/cert/list.txt").query_param("token", TOKEN);
-            then.status(200).header("content-type", "text/html").body(page);
+            when.method(GET)
+                .path("/cert/list.txt")
+                .query_param("token", TOKEN);
+            then.status(200)
+                .header("content-type", "text/html")
+                .body(page);
         })
         .await;
     let f = fetch(&source(&server), &quick()).await.unwrap();
@@ -248,10 +316,27 @@ async fn html_error_page_served_with_200_is_rejected_by_the_parser() {
 #[tokio::test]
 async fn connection_refused_error_hides_query_and_credentials() {
     // Bind then drop a listener to get a closed loopback port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let src: Source = format!("http://noc:hunter2@127.0.0.1:{port}/list?token={TOKEN}").parse().unwrap();
-    let err = fetch(&src, &FetchOptions { retries: 1, ..quick() }).await.unwrap_err();
-    assert!(matches!(err, FetchError::Network { attempts: 2, .. }), "{err:?}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let src: Source = format!("http://noc:hunter2@127.0.0.1:{port}/list?token={TOKEN}")
+        .parse()
+        .unwrap();
+    let err = fetch(
+        &src,
+        &FetchOptions {
+            retries: 1,
+            ..quick()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, FetchError::Network { attempts: 2, .. }),
+        "{err:?}"
+    );
     let shown = format!("{err} {err:?} {src} {src:?}");
     for secret in [TOKEN, "hunter2", "noc:"] {
         assert!(!shown.contains(secret), "{secret} leaked: {shown}");
@@ -260,14 +345,19 @@ async fn connection_refused_error_hides_query_and_credentials() {
 
 #[test]
 fn unsupported_scheme_is_refused_without_echoing_the_url() {
-    let err = format!("ftp://user:pw@host/list?token={TOKEN}").parse::<Source>().unwrap_err();
+    let err = format!("ftp://user:pw@host/list?token={TOKEN}")
+        .parse::<Source>()
+        .unwrap_err();
     assert!(!err.to_string().contains(TOKEN));
     assert!(!err.to_string().contains("pw"));
 }
 
 #[test]
 fn missing_ca_file_is_a_clear_error() {
-    let opts = FetchOptions { ca_file: Some("/nonexistent/ca.pem".into()), ..quick() };
+    let opts = FetchOptions {
+        ca_file: Some("/nonexistent/ca.pem".into()),
+        ..quick()
+    };
     let err = ioc_fetch::http_client(&opts).unwrap_err();
     assert!(matches!(err, FetchError::CaFile { .. }), "{err:?}");
 }

@@ -15,7 +15,10 @@ fn parse(body: &str) -> ioc_fetch::ParsedList {
 #[test]
 fn bom_crlf_whitespace_and_missing_final_newline_do_not_lose_entries() {
     let l = parse("\u{feff}  1.2.3.4 \r\n\t5.6.7.0/24\t\r\n\r\n9.9.9.9");
-    assert_eq!(l.entries, vec![net("1.2.3.4/32"), net("5.6.7.0/24"), net("9.9.9.9/32")]);
+    assert_eq!(
+        l.entries,
+        vec![net("1.2.3.4/32"), net("5.6.7.0/24"), net("9.9.9.9/32")]
+    );
     assert!(l.bad_lines.is_empty());
 }
 
@@ -30,41 +33,87 @@ fn trailing_comments_of_every_style_are_stripped() {
 fn bad_lines_are_reported_with_number_trimmed_text_and_reason_and_the_rest_is_used() {
     let l = parse("1.1.1.0/24\n  300.1.1.1  \n1.2.3.4/24\n2.2.2.2 extra\n010.1.1.1\n3.3.3.3\n");
     assert_eq!(l.entries, vec![net("1.1.1.0/24"), net("3.3.3.3/32")]);
-    let got: Vec<(usize, &str)> = l.bad_lines.iter().map(|b| (b.line, b.text.as_str())).collect();
-    assert_eq!(got, vec![(2, "300.1.1.1"), (3, "1.2.3.4/24"), (4, "2.2.2.2 extra"), (5, "010.1.1.1")]);
-    assert!(l.bad_lines[1].reason.contains("host bits"), "{}", l.bad_lines[1].reason);
+    let got: Vec<(usize, &str)> = l
+        .bad_lines
+        .iter()
+        .map(|b| (b.line, b.text.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, "300.1.1.1"),
+            (3, "1.2.3.4/24"),
+            (4, "2.2.2.2 extra"),
+            (5, "010.1.1.1")
+        ]
+    );
+    assert!(
+        l.bad_lines[1].reason.contains("host bits"),
+        "{}",
+        l.bad_lines[1].reason
+    );
     assert!(l.bad_lines[2].reason.contains("after the entry"));
 }
 
 #[test]
 fn host_names_are_reported_as_unsupported_not_dropped() {
     let l = parse("evil.example.com\n1.2.3.4\nhttp://bad.example.net/x\n");
-    let got: Vec<(usize, &str, &str)> =
-        l.unsupported.iter().map(|u| (u.line, u.text.as_str(), u.kind.as_str())).collect();
-    assert_eq!(got, vec![(1, "evil.example.com", "host name"), (3, "http://bad.example.net/x", "URL")]);
+    let got: Vec<(usize, &str, &str)> = l
+        .unsupported
+        .iter()
+        .map(|u| (u.line, u.text.as_str(), u.kind.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "evil.example.com", "host name"),
+            (3, "http://bad.example.net/x", "URL")
+        ]
+    );
     assert!(l.bad_lines.is_empty());
 }
 
 #[test]
 fn a_domain_only_list_is_an_error_not_an_empty_list() {
-    let err = parse_blocklist(b"a.example.com\nb.example.org\n", &ParseOptions::default()).unwrap_err();
-    assert_eq!(err, ParseError::NoEntries { bad_lines: 0, unsupported: 2, comments: 0 });
+    let err =
+        parse_blocklist(b"a.example.com\nb.example.org\n", &ParseOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        ParseError::NoEntries {
+            bad_lines: 0,
+            unsupported: 2,
+            comments: 0
+        }
+    );
 }
 
 #[test]
 fn empty_and_html_bodies_are_errors() {
     let o = ParseOptions::default();
     assert_eq!(parse_blocklist(b"", &o).unwrap_err(), ParseError::Empty);
-    assert_eq!(parse_blocklist(b" \r\n\n", &o).unwrap_err(), ParseError::Empty);
+    assert_eq!(
+        parse_blocklist(b" \r\n\n", &o).unwrap_err(),
+        ParseError::Empty
+    );
     let html = b"\n<!DOCTYPE html>\n<html><body>Token expired</body></html>\n";
-    assert!(matches!(parse_blocklist(html, &o).unwrap_err(), ParseError::Html { .. }));
-    assert!(matches!(parse_blocklist(b"# only comments\n; here\n", &o).unwrap_err(), ParseError::NoEntries { comments: 2, .. }));
+    assert!(matches!(
+        parse_blocklist(html, &o).unwrap_err(),
+        ParseError::Html { .. }
+    ));
+    assert!(matches!(
+        parse_blocklist(b"# only comments\n; here\n", &o).unwrap_err(),
+        ParseError::NoEntries { comments: 2, .. }
+    ));
 }
 
 #[test]
 fn duplicates_and_covered_entries_are_merged() {
-    let l = parse("1.2.3.4\n1.2.0.0/16\n1.2.3.4\n1.2.9.0/24\n2001:db9::1\n2001:db9::/32\n5.5.5.5\n");
-    assert_eq!(l.entries, vec![net("1.2.0.0/16"), net("5.5.5.5/32"), net("2001:db9::/32")]);
+    let l =
+        parse("1.2.3.4\n1.2.0.0/16\n1.2.3.4\n1.2.9.0/24\n2001:db9::1\n2001:db9::/32\n5.5.5.5\n");
+    assert_eq!(
+        l.entries,
+        vec![net("1.2.0.0/16"), net("5.5.5.5/32"), net("2001:db9::/32")]
+    );
     assert_eq!(l.parsed, 7);
     assert_eq!(l.duplicates, 1);
     assert_eq!(l.covered, 3);
@@ -72,30 +121,80 @@ fn duplicates_and_covered_entries_are_merged() {
 
 #[test]
 fn wide_and_special_entries_are_set_aside_unless_allowed() {
-    let body = "10.0.0.0/8\n8.0.0.0/15\n192.168.1.1\n224.0.0.1\nfe80::1\n2a00::/31\n::ffff:8.8.4.4\n";
+    let body =
+        "10.0.0.0/8\n8.0.0.0/15\n192.168.1.1\n224.0.0.1\nfe80::1\n2a00::/31\n::ffff:8.8.4.4\n";
     let l = parse(body);
-    assert_eq!(l.entries, vec![net("8.8.4.4/32")], "IPv4-mapped IPv6 becomes IPv4");
+    assert_eq!(
+        l.entries,
+        vec![net("8.8.4.4/32")],
+        "IPv4-mapped IPv6 becomes IPv4"
+    );
     assert_eq!(l.set_aside.len(), 6);
-    assert!(matches!(l.set_aside[1].reason, SetAsideReason::TooWide { prefix_len: 15, widest_allowed: 16 }));
-    assert!(matches!(l.set_aside[5].reason, SetAsideReason::TooWide { prefix_len: 31, widest_allowed: 32 }));
-    let opts = ParseOptions { allow_special: true, allow_wide: true, ..ParseOptions::default() };
-    assert_eq!(parse_blocklist(body.as_bytes(), &opts).unwrap().entries.len(), 7);
-    let narrower = ParseOptions { widest_prefix_v4: 8, ..ParseOptions::default() };
-    assert!(parse_blocklist(body.as_bytes(), &narrower).unwrap().entries.contains(&net("8.0.0.0/15")));
+    assert!(matches!(
+        l.set_aside[1].reason,
+        SetAsideReason::TooWide {
+            prefix_len: 15,
+            widest_allowed: 16
+        }
+    ));
+    assert!(matches!(
+        l.set_aside[5].reason,
+        SetAsideReason::TooWide {
+            prefix_len: 31,
+            widest_allowed: 32
+        }
+    ));
+    let opts = ParseOptions {
+        allow_special: true,
+        allow_wide: true,
+        ..ParseOptions::default()
+    };
+    assert_eq!(
+        parse_blocklist(body.as_bytes(), &opts)
+            .unwrap()
+            .entries
+            .len(),
+        7
+    );
+    let narrower = ParseOptions {
+        widest_prefix_v4: 8,
+        ..ParseOptions::default()
+    };
+    assert!(
+        parse_blocklist(body.as_bytes(), &narrower)
+            .unwrap()
+            .entries
+            .contains(&net("8.0.0.0/15"))
+    );
 }
 
 #[test]
 fn allow_list_removes_a_network_containing_an_allowed_address_and_says_so() {
-    let opts = ParseOptions::default().with_allow_list_bytes(b"1.1.1.1\n9.9.9.0/24 ; quad9\n").unwrap();
+    let opts = ParseOptions::default()
+        .with_allow_list_bytes(b"1.1.1.1\n9.9.9.0/24 ; quad9\n")
+        .unwrap();
     let l = parse_blocklist(b"1.1.1.0/24\n9.9.9.9\n5.5.5.5\n", &opts).unwrap();
     assert_eq!(l.entries, vec![net("5.5.5.5/32")]);
-    let got: Vec<(IpNet, usize, IpNet)> = l.allow_listed.iter().map(|a| (a.entry, a.line, a.allowed_by)).collect();
-    assert_eq!(got, vec![(net("1.1.1.0/24"), 1, net("1.1.1.1/32")), (net("9.9.9.9/32"), 2, net("9.9.9.0/24"))]);
+    let got: Vec<(IpNet, usize, IpNet)> = l
+        .allow_listed
+        .iter()
+        .map(|a| (a.entry, a.line, a.allowed_by))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (net("1.1.1.0/24"), 1, net("1.1.1.1/32")),
+            (net("9.9.9.9/32"), 2, net("9.9.9.0/24"))
+        ]
+    );
 }
 
 #[test]
 fn entry_limit_rejects_an_oversized_list() {
-    let opts = ParseOptions { max_entries: 2, ..ParseOptions::default() };
+    let opts = ParseOptions {
+        max_entries: 2,
+        ..ParseOptions::default()
+    };
     let err = parse_blocklist(b"1.1.1.1\n2.2.2.2\n3.3.3.3\n", &opts).unwrap_err();
     assert_eq!(err, ParseError::TooManyEntries { limit: 2 });
 }
