@@ -70,8 +70,8 @@ pub use fetch::{
 pub use hygiene::{SPECIAL_RANGES, SpecialRange, special_range};
 pub use matcher::Matcher;
 pub use parse::{
-    AllowListed, BadLine, Format, ListReport, ParseError, ParseOptions, ParsedList, SetAside,
-    SetAsideReason, Unsupported, host_net, merge, parse_blocklist,
+    AllowListError, AllowListed, BadLine, Format, ListReport, ParseError, ParseOptions, ParsedList,
+    SetAside, SetAsideReason, Unsupported, host_net, merge, parse_blocklist,
 };
 pub use snapshot::{
     AcquireError, Acquired, ListDiff, NoFallback, Snapshot, SnapshotError, SnapshotMeta,

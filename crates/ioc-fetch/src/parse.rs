@@ -69,12 +69,38 @@ impl ParseOptions {
         }
     }
 
-    /// Reads an allow-list (any format [`parse_blocklist`] accepts) and installs it.
+    /// Reads an allow-list file (see [`ParseOptions::with_allow_list_bytes`]).
+    pub fn with_allow_list_file(self, path: &std::path::Path) -> Result<Self, AllowListError> {
+        let bytes = std::fs::read(path).map_err(|e| AllowListError {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        self.with_allow_list_bytes(&bytes)
+            .map_err(|e| AllowListError {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Reads an allow-list (any format [`parse_blocklist`] accepts; nothing is set
+    /// aside) and installs it. An entry overlapping an allowed network is removed
+    /// whole, even a blocklisted /24 around one allowed address: the matcher cannot
+    /// carve holes, and a false accusation costs more than a missed one.
     pub fn with_allow_list_bytes(mut self, bytes: &[u8]) -> Result<Self, ParseError> {
         let list = parse_blocklist(bytes, &ParseOptions::permissive())?;
         self.allow_list = list.entries;
         Ok(self)
     }
+}
+
+/// An allow-list file that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("allow-list {path}: {reason}")]
+pub struct AllowListError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// What went wrong.
+    pub reason: String,
 }
 
 /// Why a whole body was rejected. A rejected body never replaces a good list.
@@ -529,6 +555,7 @@ pub fn parse_blocklist(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedList, 
         });
     }
 
+    let allow = AllowIndex::new(&opts.allow_list);
     let mut reader = Reader { opts, format: None };
     let mut list = ParsedList::default();
     // (entry, line) in reading order, after hygiene.
@@ -575,11 +602,11 @@ pub fn parse_blocklist(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedList, 
                         line: line_no,
                         reason,
                     });
-                } else if let Some(allowed) = opts.allow_list.iter().find(|a| overlaps(a, &net)) {
+                } else if let Some(allowed) = allow.overlapping(&net) {
                     list.allow_listed.push(AllowListed {
                         entry: net,
                         line: line_no,
-                        allowed_by: *allowed,
+                        allowed_by: allowed,
                     });
                 } else {
                     kept.push((net, line_no));
@@ -623,9 +650,30 @@ fn hygiene_reason(net: IpNet, opts: &ParseOptions) -> Option<SetAsideReason> {
     None
 }
 
-/// Whether two networks share at least one address (for CIDRs: one contains the other).
-pub(crate) fn overlaps(a: &IpNet, b: &IpNet) -> bool {
-    a.contains(b) || b.contains(a)
+/// The allow-list, merged (disjoint) and sorted so an overlap is two binary searches.
+struct AllowIndex(Vec<IpNet>);
+
+impl AllowIndex {
+    fn new(nets: &[IpNet]) -> Self {
+        Self(merge(nets.iter().map(|n| normalize_net(n.trunc())).collect()).0)
+    }
+
+    /// An allow-list network sharing an address with `net`, if any. CIDRs overlap only
+    /// when one contains the other: either the allowed network starting at or before
+    /// `net` contains it, or an allowed network starts inside `net`.
+    fn overlapping(&self, net: &IpNet) -> Option<IpNet> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let key = |n: &IpNet| (matches!(n, IpNet::V6(_)), n.network());
+        let k = key(net);
+        let i = self.0.partition_point(|a| key(a) <= k);
+        if i > 0 && self.0[i - 1].contains(net) {
+            return Some(self.0[i - 1]);
+        }
+        let j = self.0.partition_point(|a| key(a) < k);
+        self.0.get(j).filter(|a| net.contains(*a)).copied()
+    }
 }
 
 /// Sorts, drops duplicates and entries covered by a wider entry. Returns the merged

@@ -274,7 +274,7 @@ pub struct NoFallback {
 }
 
 /// The list to use for a day.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Acquired {
     /// The list.
     pub list: ParsedList,

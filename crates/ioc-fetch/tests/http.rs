@@ -361,3 +361,16 @@ fn missing_ca_file_is_a_clear_error() {
     let err = ioc_fetch::http_client(&opts).unwrap_err();
     assert!(matches!(err, FetchError::CaFile { .. }), "{err:?}");
 }
+
+#[test]
+fn ca_file_without_certificates_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, "not a certificate\n").unwrap();
+    let opts = FetchOptions {
+        ca_file: Some(path),
+        ..quick()
+    };
+    let err = ioc_fetch::http_client(&opts).unwrap_err();
+    assert!(matches!(err, FetchError::CaFile { .. }), "{err:?}");
+}

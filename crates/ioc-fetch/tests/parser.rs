@@ -246,3 +246,32 @@ proptest! {
         let _ = parse_blocklist(lines.join("\n").as_bytes(), &ParseOptions::default());
     }
 }
+
+#[test]
+fn allow_list_lookup_finds_nested_and_containing_networks_among_many() {
+    // A large allow-list: overlap checks must not be a linear scan, and must find an
+    // allowed network that contains the entry even when narrower ones sort after it.
+    let mut allow = String::from("1.0.0.0/8\n1.2.0.0/24\n");
+    for i in 0..5000u32 {
+        allow.push_str(&format!(
+            "{}\n",
+            std::net::Ipv4Addr::from(0x5000_0000 + i * 256)
+        ));
+    }
+    let opts = ParseOptions::default()
+        .with_allow_list_bytes(allow.as_bytes())
+        .unwrap();
+    let l = parse_blocklist(b"1.5.0.0/16\n80.0.19.0/24\n80.0.19.1\n99.0.0.1\n", &opts).unwrap();
+    // 80.0.19.1 is next to an allowed address, not on it.
+    assert_eq!(l.entries, vec![net("80.0.19.1/32"), net("99.0.0.1/32")]);
+    let by: Vec<IpNet> = l.allow_listed.iter().map(|a| a.allowed_by).collect();
+    assert_eq!(by, vec![net("1.0.0.0/8"), net("80.0.19.0/32")]);
+}
+
+#[test]
+fn allow_list_file_errors_name_the_file() {
+    let err = ParseOptions::default()
+        .with_allow_list_file(std::path::Path::new("/nonexistent/allow.txt"))
+        .unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/allow.txt"));
+}
