@@ -231,3 +231,53 @@ async fn second_day_304_reuses_the_previous_body_and_diffs_against_it() {
     assert!(diff.added.is_empty() && diff.removed.is_empty());
     assert_eq!(diff.unchanged.len(), 2);
 }
+
+#[tokio::test]
+async fn empty_200_body_never_replaces_the_good_list() {
+    let server = MockServer::start_async().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SnapshotStore::new(dir.path());
+    let src: Source = server.url("/list?token=abc").parse().unwrap();
+    let good = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/list").query_param("token", "abc");
+            then.status(200).body("7.7.7.7\n");
+        })
+        .await;
+    acquire(
+        &src,
+        day("2026-12-04"),
+        &store,
+        &quick(),
+        &ParseOptions::default(),
+    )
+    .await
+    .unwrap();
+    good.assert_calls_async(1).await;
+    good.delete_async().await;
+    let empty = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/list")
+                .query_param("token", "abc")
+                .header_missing("if-none-match")
+                .header_missing("if-modified-since");
+            then.status(200).body("");
+        })
+        .await;
+    let a = acquire(
+        &src,
+        day("2026-12-05"),
+        &store,
+        &quick(),
+        &ParseOptions::default(),
+    )
+    .await
+    .unwrap();
+    empty.assert_calls_async(1).await;
+    assert!(a.fallback);
+    assert_eq!(a.date_of_list, day("2026-12-04"));
+    assert_eq!(a.list.entries, vec![net("7.7.7.7/32")]);
+    assert!(a.fallback_reason.unwrap().contains("empty"));
+    assert!(!dir.path().join("2026-12-05").exists());
+}
