@@ -136,9 +136,9 @@ impl LineReader {
 
     /// For the CSV formats: whether the line's address columns hold an IoC (the cheap
     /// check; JSON formats use the block pre-filter instead).
-    pub(crate) fn csv_may_match(&self, line: &[u8], iocs: &dyn IocSet) -> bool {
+    pub(crate) fn csv_check(&self, line: &[u8], iocs: &dyn IocSet) -> CsvCheck {
         let LineReader::Csv { cols, .. } = self else {
-            return true;
+            return CsvCheck::Parse;
         };
         let mut src = None;
         let mut dst = None;
@@ -153,13 +153,20 @@ impl LineReader {
                 break;
             }
         }
+        if src.is_some_and(is_mac) || dst.is_some_and(is_mac) {
+            return CsvCheck::NonIp;
+        }
         let hit = |v: Option<&[u8]>| {
             v.and_then(parse_ip_bytes)
                 .is_some_and(|ip| iocs.contains(ip))
         };
         // A line whose address columns do not parse is malformed: let the full parse say so.
         let unparsable = |v: Option<&[u8]>| v.and_then(parse_ip_bytes).is_none();
-        hit(src) || hit(dst) || unparsable(src) || unparsable(dst)
+        if hit(src) || hit(dst) || unparsable(src) || unparsable(dst) {
+            CsvCheck::Parse
+        } else {
+            CsvCheck::Skip
+        }
     }
 
     /// The full parse of one line.
@@ -203,6 +210,30 @@ impl LineReader {
             }
         }
     }
+}
+
+/// What the cheap check of a CSV line says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CsvCheck {
+    /// No IoC in the address columns.
+    Skip,
+    /// A record of a non-IP frame (Argus writes MAC addresses for ARP, LLC, …).
+    NonIp,
+    /// Parse in full.
+    Parse,
+}
+
+/// `00:15:17:2c:e5:2d`: a MAC address, as Argus writes for non-IP frames.
+fn is_mac(v: &[u8]) -> bool {
+    let v = v.trim_ascii();
+    v.len() == 17
+        && v.iter().enumerate().all(|(i, c)| {
+            if i % 3 == 2 {
+                *c == b':'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
 }
 
 #[derive(Deserialize)]
@@ -496,6 +527,10 @@ struct NfJson<'a> {
     dst_port: u16,
     #[serde(default)]
     proto: u8,
+    #[serde(default)]
+    icmp_type: Option<u8>,
+    #[serde(default)]
+    icmp_code: Option<u8>,
     #[serde(borrow, default)]
     tcp_flags: Option<&'a str>,
     #[serde(default)]
@@ -535,6 +570,11 @@ fn parse_nfdump_json(line: &[u8]) -> Result<Parsed, String> {
     flow.src_port = r.src_port;
     flow.dst_port = r.dst_port;
     flow.protocol = r.proto;
+    if let Some(t) = r.icmp_type {
+        // NetFlow's convention, which nfdump's CSV prints too: type and code in the
+        // destination port.
+        flow.dst_port = u16::from(t) << 8 | u16::from(r.icmp_code.unwrap_or(0));
+    }
     flow.tcp_flags = r.tcp_flags.map_or(0, nfdump_flags);
     flow.packets = r.in_packets;
     flow.octets = r.in_bytes;

@@ -12,7 +12,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use rustc_hash::FxHashMap;
 
 use crate::error::ScanError;
-use crate::formats::{LineReader, NfJsonFlattener, Parsed};
+use crate::formats::{CsvCheck, LineReader, NfJsonFlattener, Parsed};
 use crate::input::{Format, Input};
 
 /// Bytes read per block: large enough that the per-block work (one pre-filter search,
@@ -140,6 +140,8 @@ pub struct ScanResult {
     pub other_days: u64,
     /// Malformed lines, all of them.
     pub malformed: u64,
+    /// Records of non-IP frames (binetflow rows with MAC addresses), skipped.
+    pub non_ip: u64,
     /// The first `max_bad_lines` malformed lines, in input order.
     pub bad_lines: Vec<BadLine>,
     /// Inputs that stopped early.
@@ -265,10 +267,7 @@ fn read_all(
             let mut fault = None;
             while buf.len() < target {
                 let res = match flattener.as_mut() {
-                    Some(fl) => r.read(&mut raw).map(|n| {
-                        fl.push(&raw[..n], &mut buf);
-                        n
-                    }),
+                    Some(fl) => r.read(&mut raw).inspect(|&n| fl.push(&raw[..n], &mut buf)),
                     None => {
                         let have = buf.len();
                         buf.resize(target.max(have + (1 << 16)), 0);
@@ -396,6 +395,7 @@ struct Acc {
     flows_matched: u64,
     other_days: u64,
     malformed: u64,
+    non_ip: u64,
     bad: Vec<RawBad>,
     /// (file, block offset, lines in block), to number lines once all blocks are in.
     blocks: Vec<(u32, u64, u64)>,
@@ -465,9 +465,16 @@ impl Acc {
                 if !is_cand {
                     continue;
                 }
+            } else if reader.is_furniture(line) {
+                continue;
             } else {
-                if reader.is_furniture(line) || !reader.csv_may_match(line, opts.iocs) {
-                    continue;
+                match reader.csv_check(line, opts.iocs) {
+                    CsvCheck::Skip => continue,
+                    CsvCheck::NonIp => {
+                        self.non_ip += 1;
+                        continue;
+                    }
+                    CsvCheck::Parse => {}
                 }
             }
             match reader.parse(line) {
@@ -567,6 +574,7 @@ impl Acc {
         self.flows_matched += o.flows_matched;
         self.other_days += o.other_days;
         self.malformed += o.malformed;
+        self.non_ip += o.non_ip;
         self.bad.extend(o.bad);
         if self.bad.len() > opts.max_bad_lines {
             self.trim_bad(opts.max_bad_lines);
@@ -626,6 +634,7 @@ impl Acc {
             flows_matched: self.flows_matched,
             other_days: self.other_days,
             malformed: self.malformed,
+            non_ip: self.non_ip,
             bad_lines,
             read_errors: read.errors,
             formats: read.formats,
