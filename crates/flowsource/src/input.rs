@@ -115,6 +115,13 @@ pub enum Input {
     Path(PathBuf),
     /// Standard input, plain or gzip.
     Stdin,
+    /// Bytes already in memory (plain or gzip), with the name reports and samples use.
+    Memory {
+        /// The name, as a file name would be used.
+        name: Arc<str>,
+        /// The content.
+        data: Arc<[u8]>,
+    },
 }
 
 impl Input {
@@ -132,6 +139,7 @@ impl Input {
         match self {
             Input::Path(p) => p.display().to_string(),
             Input::Stdin => "-".to_owned(),
+            Input::Memory { name, .. } => name.to_string(),
         }
     }
 
@@ -145,6 +153,7 @@ impl Input {
                     .unwrap_or_else(|| p.display().to_string()),
             ),
             Input::Stdin => Arc::from("-"),
+            Input::Memory { name, .. } => Arc::clone(name),
         }
     }
 
@@ -155,6 +164,7 @@ impl Input {
         let raw: Box<dyn Read + Send> = match self {
             Input::Path(p) => Box::new(File::open(p).map_err(|e| self.io_err(e))?),
             Input::Stdin => Box::new(io::stdin()),
+            Input::Memory { data, .. } => Box::new(io::Cursor::new(Arc::clone(data))),
         };
         let mut buf = BufReader::with_capacity(1 << 20, raw);
         let head = buf.fill_buf().map_err(|e| self.io_err(e))?;

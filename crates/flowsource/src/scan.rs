@@ -263,18 +263,18 @@ fn read_all(
         let mut target = BLOCK;
         loop {
             let mut buf = std::mem::take(&mut carry);
+            buf.reserve(target.saturating_sub(buf.len()));
             let mut eof = false;
             let mut fault = None;
             while buf.len() < target {
+                let before = buf.len();
                 let res = match flattener.as_mut() {
                     Some(fl) => r.read(&mut raw).inspect(|&n| fl.push(&raw[..n], &mut buf)),
-                    None => {
-                        let have = buf.len();
-                        buf.resize(target.max(have + (1 << 16)), 0);
-                        let res = r.read(&mut buf[have..]);
-                        buf.truncate(have + *res.as_ref().unwrap_or(&0));
-                        res
-                    }
+                    // `read_to_end` on a `Take` fills spare capacity without zeroing it
+                    // first, and keeps what it read before an error.
+                    None => (&mut r)
+                        .take((target - buf.len()) as u64)
+                        .read_to_end(&mut buf),
                 };
                 match res {
                     Ok(0) => {
@@ -284,6 +284,9 @@ fn read_all(
                     Ok(n) => sum.bytes += n as u64,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
+                        if flattener.is_none() {
+                            sum.bytes += (buf.len() - before) as u64;
+                        }
                         fault = Some(e);
                         break;
                     }
