@@ -18,7 +18,11 @@ use memchr::memmem;
 /// Finds candidate lines in blocks of JSON Lines.
 #[derive(Debug, Clone)]
 pub(crate) struct Prefilter {
-    finders: Vec<memmem::Finder<'static>>,
+    /// The longest suffix common to every needle: one pass over the block finds every
+    /// key (all IPFIX address keys end in `Address"`).
+    suffix: memmem::Finder<'static>,
+    /// The needles (`sourceIPAddress"`, …), checked backwards from each suffix hit.
+    needles: Vec<Vec<u8>>,
 }
 
 impl Prefilter {
@@ -44,11 +48,19 @@ impl Prefilter {
         // longer one too: drop the longer.
         let all = needles.clone();
         needles.retain(|n| !all.iter().any(|m| m != n && n.ends_with(m)));
+        let mut suffix: &[u8] = needles.first().map_or(b"\"", Vec::as_slice);
+        for n in &needles {
+            let common = suffix
+                .iter()
+                .rev()
+                .zip(n.iter().rev())
+                .take_while(|(a, b)| a == b)
+                .count();
+            suffix = &suffix[suffix.len() - common..];
+        }
         Self {
-            finders: needles
-                .into_iter()
-                .map(|n| memmem::Finder::new(&n).into_owned())
-                .collect(),
+            suffix: memmem::Finder::new(suffix).into_owned(),
+            needles,
         }
     }
 
@@ -56,27 +68,34 @@ impl Prefilter {
     /// sorted and without duplicates.
     pub(crate) fn candidates(&self, block: &[u8], iocs: &dyn IocSet, out: &mut Vec<usize>) {
         let first = out.len();
-        for f in &self.finders {
-            let nl = f.needle().len();
-            // The line of the last value that was an IoC or not: neighbouring keys of one
-            // line usually hold the same address (`sourceIPAddress`, `sourceIPv4Address`).
-            let mut last_val: &[u8] = &[];
-            let mut last_hit = false;
-            for pos in f.find_iter(block) {
-                let Some(val) = quoted_value_after(&block[pos + nl..]) else {
-                    continue;
-                };
-                let hit = if val == last_val {
-                    last_hit
-                } else {
+        let sl = self.suffix.needle().len();
+        // The last few values looked up: the same address usually sits under two keys
+        // of a line (`sourceIPAddress`, `sourceIPv4Address`).
+        let mut cache: [(&[u8], bool); 4] = [(&[], false); 4];
+        let mut slot = 0usize;
+        for pos in self.suffix.find_iter(block) {
+            let end = pos + sl;
+            if !self
+                .needles
+                .iter()
+                .any(|n| end >= n.len() && &block[end - n.len()..end] == n.as_slice())
+            {
+                continue;
+            }
+            let Some(val) = quoted_value_after(&block[end..]) else {
+                continue;
+            };
+            let hit = match cache.iter().find(|(v, _)| *v == val && !v.is_empty()) {
+                Some(&(_, h)) => h,
+                None => {
                     let h = is_ioc(val, iocs);
-                    last_val = val;
-                    last_hit = h;
+                    cache[slot] = (val, h);
+                    slot = (slot + 1) % cache.len();
                     h
-                };
-                if hit {
-                    out.push(line_start(block, pos));
                 }
+            };
+            if hit {
+                out.push(line_start(block, pos));
             }
         }
         // Escapes: the byte search cannot see through them, the full parser can.
