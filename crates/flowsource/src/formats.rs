@@ -59,11 +59,11 @@ pub(crate) enum LineReader {
     /// JSON Lines (raw documents or ES hits) and flattened nfdump JSON.
     Json {
         kind: Format,
-        parser: FlowParser,
-        prefilter: Prefilter,
+        parser: Box<FlowParser>,
+        prefilter: Box<Prefilter>,
     },
     /// nfdump CSV or binetflow, with the column positions from the header.
-    Csv { kind: Format, cols: Columns },
+    Csv { kind: Format, cols: Box<Columns> },
 }
 
 /// Column positions of a CSV header.
@@ -101,19 +101,19 @@ impl LineReader {
         Ok(match format {
             Format::JsonRaw | Format::EsHits => LineReader::Json {
                 kind: format,
-                parser: FlowParser::new(map.clone()),
-                prefilter: Prefilter::for_field_map(map),
+                parser: Box::new(FlowParser::new(map.clone())),
+                prefilter: Box::new(Prefilter::for_field_map(map)),
             },
             Format::NfdumpJson => LineReader::Json {
                 kind: format,
-                parser: FlowParser::default(),
-                prefilter: Prefilter::for_keys(
+                parser: Box::default(),
+                prefilter: Box::new(Prefilter::for_keys(
                     ["src4_addr", "src6_addr", "dst4_addr", "dst6_addr"].map(String::from),
-                ),
+                )),
             },
             Format::NfdumpCsv | Format::Binetflow => LineReader::Csv {
                 kind: format,
-                cols: Columns::from_header(format, header, file)?,
+                cols: Box::new(Columns::from_header(format, header, file)?),
             },
         })
     }
