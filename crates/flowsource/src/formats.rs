@@ -680,6 +680,41 @@ mod tests {
         assert_eq!(nfdump_flags("........"), 0);
     }
 
+    fn binet(row: &str) -> Vec<RawFlow> {
+        let header = b"StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label";
+        let r = LineReader::new(Format::Binetflow, &FieldMap::default(), header, "t").unwrap();
+        r.parse(row.as_bytes()).map(|p| p.flows).unwrap()
+    }
+
+    #[test]
+    fn binetflow_reverse_initiator_puts_the_destination_flow_first() {
+        let f = binet(
+            "2011/08/18 15:40:53.5,1.5,tcp,10.0.0.1,80,  <-,10.0.0.2,5555,PA_SPA,0,0,10,1000,400,flow=x",
+        );
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].src.to_string(), "10.0.0.2");
+        assert_eq!((f[0].octets, f[1].octets), (600, 400));
+        assert_eq!((f[0].packets, f[1].packets), (6, 4));
+        assert_eq!((f[0].tcp_flags, f[1].tcp_flags), (0x1a, 0x18));
+        assert_eq!(f[0].end_ms, Some(f[0].start_ms + 1500));
+    }
+
+    #[test]
+    fn binetflow_syn_without_answer_is_one_flow() {
+        let f = binet(
+            "2011/08/18 15:40:53.5,0,tcp,10.0.0.1,1025,   ->,10.0.0.2,445,S_,0,,2,124,124,flow=x",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].packets, f[0].octets, f[0].tcp_flags), (2, 124, 0x02));
+        let icmp = binet(
+            "2011/08/18 15:40:53.5,0,icmp,10.0.0.1,0x0008,   ->,10.0.0.2,0x0303,ECO,0,,1,60,60,flow=x",
+        );
+        assert_eq!(
+            (icmp[0].src_port, icmp[0].dst_port, icmp[0].tcp_flags),
+            (8, 0x0303, 0)
+        );
+    }
+
     #[test]
     fn flattener_splits_pretty_array_into_lines_even_across_pushes() {
         let text = b"[\n{\n\t\"a\" : \"x}\\\"\",\n\t\"b\" : {\"c\":1}\n},\n{\n\t\"a\" : 2\n}]\n";

@@ -20,11 +20,21 @@ pub enum Format {
     /// tool's output); the `_index` becomes the sample's `from_index`.
     EsHits,
     /// `nfdump -o json`: one JSON array of pretty-printed objects (`src4_addr`,
-    /// `in_packets`, `first`, …).
+    /// `in_packets`, `first`, …), read streaming one object at a time; `out_packets`/
+    /// `out_bytes` give a reverse flow; `first` is UTC; ICMP type/code become the
+    /// destination port (`type << 8 | code`) as nfdump's CSV prints them. A report's
+    /// "line" is the object's position in the array.
     NfdumpJson,
-    /// `nfdump -o csv`: a `ts,te,td,sa,da,…` header, one record a line, a `Summary` footer.
+    /// `nfdump -o csv`: a `ts,te,td,sa,da,…` header (columns found by name), one record a
+    /// line, a `Summary` footer (skipped). `ts` has whole seconds only; `opkt`/`obyt` give a
+    /// reverse flow.
     NfdumpCsv,
-    /// Argus bidirectional flows (CTU-13 `.binetflow`): each row becomes two one-way flows.
+    /// Argus bidirectional flows (CTU-13 `.binetflow`): each row becomes two one-way flows
+    /// — src→dst with `SrcBytes` and dst→src with `TotBytes − SrcBytes`, packets shared in
+    /// proportion to bytes, TCP flags per side from `State` (`SR_SA`), `Dir` deciding
+    /// which flow comes first; a side without bytes (State `S_`) gives no flow.
+    /// `StartTime` (`2011/08/18 15:40:53.826372`) is taken as UTC. Rows of non-IP frames
+    /// (MAC addresses) are counted in [`crate::ScanResult::non_ip`] and skipped.
     Binetflow,
 }
 

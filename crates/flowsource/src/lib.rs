@@ -27,9 +27,18 @@
 //! through a line that does not match, never drop one that does. Sampling is exact and
 //! deterministic whatever the thread count: `First` keeps the first flows in input
 //! order, `Random` the flows with the lowest hash of (seed, file, position). A flow
-//! between two IoCs counts for both. How each format maps onto one-way flows (binetflow
-//! rows give two) is told in the `formats` notes of [`Format`]'s variants and the crate
-//! sources.
+//! between two IoCs counts for both.
+//!
+//! What counts as malformed follows from not parsing every line: a JSON line that is not
+//! an object (garbled, or cut short) is always caught; a well-shaped line that fails the
+//! full parse (bad time, missing address, …) is caught when the pre-filter keeps it,
+//! i.e. when it touches an IoC. CSV lines are parsed in full only when an address
+//! column holds an IoC or does not parse. Every malformed line is counted, and the first
+//! `max_bad_lines` are kept with file, line and reason.
+//!
+//! How each format becomes one-way flows (binetflow rows and bidirectional nfdump
+//! records give two; times without a zone are UTC) is described on [`Format`]'s
+//! variants and in the source of the format readers.
 //!
 //! # Example
 //!

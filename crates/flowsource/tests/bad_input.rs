@@ -152,3 +152,24 @@ fn missing_file_is_an_open_error() {
     .unwrap_err();
     assert!(matches!(err, ScanError::Open { .. }), "{err}");
 }
+
+#[test]
+fn broken_nfdump_json_object_is_reported_by_its_position_in_the_array() {
+    let text = "[\n{\n\t\"src4_addr\" : \"192.0.2.1\",\n\t\"dst4_addr\" : \"192.0.2.2\",\n\t\"first\" : \"2026-03-22T22:47:21.677\"\n},\n{\n\t\"src4_addr\" : \"192.0.2.1\",\n\t\"dst4_addr\" : \"192.0.2.2\",\n\t\"first\" : \"not a time\"\n},\n{\n\t\"src4_addr\" : \"192.0.2.1\",\n\t\"dst4_addr\" : \"192.0.2.3\",\n\t\"first\" : \"2026-03-22T22:47:22.000\"\n}]\n";
+    let data = flowsource::Input::Memory {
+        name: "flows.json".into(),
+        data: gzip(text.as_bytes()).into(),
+    };
+    let iocs: HashSet<IpAddr> = ["192.0.2.1".parse().unwrap()].into();
+    let r = scan(&[data], &ScanOptions::new(&iocs)).unwrap();
+    assert_eq!(r.formats[0].1, Format::NfdumpJson);
+    assert_eq!(r.flows_matched, 2);
+    assert_eq!(r.malformed, 1);
+    assert_eq!(r.bad_lines[0].file, "flows.json");
+    assert_eq!(r.bad_lines[0].line, 2);
+    assert!(
+        r.bad_lines[0].reason.contains("first"),
+        "{}",
+        r.bad_lines[0].reason
+    );
+}

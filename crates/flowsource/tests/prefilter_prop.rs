@@ -47,7 +47,8 @@ prop_compose! {
             format!("\"flowStartMilliseconds\"{sep}1757057835008"),
         ];
         if with_src4 {
-            fields.push(format!("\"sourceIPv4Address\"{sep}{}", encode(&src4, 0)));
+            let k = if src4.contains(':') { "sourceIPv6Address" } else { "sourceIPv4Address" };
+            fields.push(format!("\"{k}\"{sep}{}", encode(&src4, 0)));
         }
         if order {
             fields.reverse();
