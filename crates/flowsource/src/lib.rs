@@ -16,7 +16,7 @@
 //! - [`Input`] is a file or stdin (`-`); gzip is recognised by its magic bytes.
 //! - [`Format`] names the five formats; [`Format::detect`] guesses one from the first
 //!   bytes, [`Format`]'s `FromStr` reads a `--format` name.
-//! - [`scan`] reads a list of inputs with [`ScanOptions`] (the IoC set, field map, sample
+//! - [`scan()`] reads a list of inputs with [`ScanOptions`] (the IoC set, field map, sample
 //!   cap and [`SampleMode`], an optional day) and returns a [`ScanResult`]: per (day, IoC)
 //!   an exact total and a bounded sample of [`SampledFlow`]s, plus counts and the first
 //!   [`BadLine`]s.
