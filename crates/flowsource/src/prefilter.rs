@@ -75,11 +75,7 @@ impl Prefilter {
         let mut slot = 0usize;
         for pos in self.suffix.find_iter(block) {
             let end = pos + sl;
-            if !self
-                .needles
-                .iter()
-                .any(|n| end >= n.len() && &block[end - n.len()..end] == n.as_slice())
-            {
+            if !self.needles.iter().any(|n| ends_at(block, end, n)) {
                 continue;
             }
             let Some(val) = quoted_value_after(&block[end..]) else {
@@ -112,6 +108,18 @@ impl Prefilter {
         tail.dedup();
         out.extend(tail);
     }
+}
+
+/// Whether `block[..end]` ends with `needle`, compared from the end (needles sharing the
+/// suffix differ just before it, so a mismatch is found at once).
+#[inline]
+fn ends_at(block: &[u8], end: usize, needle: &[u8]) -> bool {
+    end >= needle.len()
+        && block[..end]
+            .iter()
+            .rev()
+            .zip(needle.iter().rev())
+            .all(|(a, b)| a == b)
 }
 
 fn line_start(block: &[u8], pos: usize) -> usize {
