@@ -65,7 +65,8 @@ pub struct IocFeatures {
     pub rcv_syn_only_share: f64,
     /// The most common IoC port of `Rcv` flows (the check-in port, if any).
     pub checkin_port: Option<u16>,
-    /// Share of `Rcv` flows on that port.
+    /// Share of RemoteIP-initiated `Rcv` flows (pairs that are not only scan replies)
+    /// on that port.
     pub ioc_port_share: f64,
     /// Flows to and from that port ÷ non-reply flows.
     pub session_share: f64,
@@ -73,9 +74,11 @@ pub struct IocFeatures {
     pub n_checkin_remote: u64,
     /// Share of those with ≤ 2 `Rcv` flows.
     pub checkin_le2_share: f64,
-    /// Share of `Rcv` flows on that port from an ephemeral RemoteIP port.
+    /// Share of RemoteIP-initiated `Rcv` flows (pairs that are not only scan replies)
+    /// on that port.from an ephemeral RemoteIP port.
     pub ephemeral_share: f64,
-    /// Share of `Rcv` flows on that port from the most common RemoteIP port.
+    /// Share of RemoteIP-initiated `Rcv` flows (pairs that are not only scan replies)
+    /// on that port.from the most common RemoteIP port.
     pub remote_port_top_share: f64,
     /// Median bytes per packet of `Rcv` flows.
     pub rcv_bpp_median: f64,
@@ -127,7 +130,8 @@ impl IocFeatures {
         let total_octets = acc.send.octets + acc.rcv.octets;
         let mut top: Option<&PairStats> = None;
         for p in acc.pairs.values() {
-            f.reply_flows += p.reply_flows(server);
+            let replies = p.reply_flows(server);
+            f.reply_flows += replies;
             if p.flows() <= 2 {
                 le2 += 1;
             }
@@ -140,6 +144,9 @@ impl IocFeatures {
             }
             if p.rcv.flows > 0 {
                 senders += 1;
+            }
+            if p.rcv.flows > replies {
+                // The check-in port is chosen among RemoteIP-initiated traffic only.
                 rcv_ioc_ports.merge(&p.rcv_ioc_ports);
             }
             if top.is_none_or(|t| p.octets() > t.octets()) {
@@ -202,18 +209,21 @@ impl IocFeatures {
         }
         if let Some((port, n_on_port)) = rcv_ioc_ports.modal() {
             f.checkin_port = Some(port);
-            f.ioc_port_share = share(n_on_port, acc.rcv.flows);
-            let (mut sess, mut n_ck, mut ck_le2, mut eph, mut on_port) = (0, 0, 0, 0, 0);
+            f.ioc_port_share = share(n_on_port, rcv_ioc_ports.total());
+            let (mut sess, mut n_ck, mut ck_le2, mut eph) = (0, 0, 0, 0);
             let mut remote_ports = Counts::default();
             let mut octets = Vec::new();
             for p in acc.pairs.values() {
-                let r = p.rcv_ioc_ports.get(port);
-                sess += r + p.send_ioc_ports.get(port);
+                // Scan replies are never part of a check-in session.
+                let r = p
+                    .rcv_ioc_ports
+                    .get(port)
+                    .saturating_sub(p.reply_flows(server));
                 if r == 0 {
                     continue;
                 }
+                sess += r + p.send_ioc_ports.get(port);
                 n_ck += 1;
-                on_port += r;
                 if p.rcv.flows <= 2 {
                     ck_le2 += 1;
                 }
@@ -241,7 +251,6 @@ impl IocFeatures {
             f.ephemeral_share = share(eph, counted);
             f.remote_port_top_share = share(remote_ports.modal().map_or(0, |m| m.1), counted);
             f.octets_per_remote_median = median(&mut octets);
-            let _ = on_port;
         }
         f
     }
