@@ -213,12 +213,12 @@ pub fn analyze(
             compact.push(c);
         }
     })?;
-    let pairs = analyze_pairs(compact, w_eff, cfg);
+    let pairs = analyze_pairs(compact, w_eff, until, cfg);
     label_pairs(&pairs, &rank, w_eff, cfg, &mut remote_ev, &mut ioc_ev);
 
     // 5. Families.
     let fam_from = until - Duration::days(cfg.family.window_days as i64 - 1);
-    let nodes = family_nodes(&pairs, fam_from, cfg);
+    let nodes = family_nodes(&pairs, fam_from, &rank, cfg);
     let previous = sink.load_families()?;
     let mut families = group_families(&nodes, &previous, &cfg.family);
     let act_days: Vec<NaiveDate> = all_days.range(lookback..=until).copied().collect();
@@ -378,7 +378,7 @@ fn label_pairs(
         match p.role {
             Role::Client if !p.client_days.is_empty() => {
                 let rep = repetitive(&p.remote);
-                let c = p.daily.score * if rep { 1.0 } else { 0.7 };
+                let c = checkin_confidence(p, rep);
                 for d in &p.client_days {
                     let mut e = Evidence::new(Label::C2CheckIn, c, Some(p.ioc))
                         .with("daily_beacon", p.daily.score)
@@ -443,11 +443,31 @@ fn label_pairs(
     }
 }
 
-/// Family nodes: RemoteIPs with check-in days in the family window.
-fn family_nodes(pairs: &[PairReport], fam_from: NaiveDate, cfg: &ScorerConfig) -> Vec<FamilyNode> {
+/// `C2CheckIn` confidence: the inter-day beacon, × 0.7 unless the RemoteIP is
+/// repetitive (§9.8), × a regularity factor when the pair had enough timestamps for an
+/// intra-day beacon score `b`: `clamp((b − 0.5)/0.4, 0.1, 1)`, i.e. RITA's "no beacon"
+/// bucket (< 0.5) counts a tenth and 0.9 or more counts fully (check-ins are regular;
+/// people browsing a listed web server are not).
+fn checkin_confidence(p: &PairReport, repetitive: bool) -> f64 {
+    let regular = p
+        .intraday
+        .map_or(1.0, |b| ((b - 0.5) / 0.4).clamp(0.1, 1.0));
+    p.daily.score * if repetitive { 1.0 } else { 0.7 } * regular
+}
+
+/// Family nodes: RemoteIPs with check-in days in the family window, whose check-in
+/// evidence reaches `family.min_confidence` (or that the classifier saw checking in).
+fn family_nodes(
+    pairs: &[PairReport],
+    fam_from: NaiveDate,
+    rank: &FxHashMap<IpAddr, (usize, u64, bool)>,
+    cfg: &ScorerConfig,
+) -> Vec<FamilyNode> {
     let mut by_remote: BTreeMap<IpAddr, Vec<&PairReport>> = BTreeMap::new();
     for p in pairs.iter().filter(|p| p.role == Role::Client) {
-        if p.client_days.iter().any(|d| *d >= fam_from) {
+        let watched = rank.get(&p.remote).is_some_and(|r| r.2);
+        let strong = checkin_confidence(p, false) >= cfg.family.min_confidence;
+        if (watched || strong) && p.client_days.iter().any(|d| *d >= fam_from) {
             by_remote.entry(p.remote).or_default().push(p);
         }
     }

@@ -168,6 +168,9 @@ pub struct FamilyConfig {
     pub min_size: usize,
     /// A family keeps a previous family's id when their member Jaccard reaches this.
     pub keep_id_jaccard: f64,
+    /// A RemoteIP the classifier never saw checking in joins a family only when its
+    /// `C2CheckIn` confidence (without the repetitive bonus) reaches this.
+    pub min_confidence: f64,
 }
 
 impl Default for FamilyConfig {
@@ -178,6 +181,7 @@ impl Default for FamilyConfig {
             j_days: 0.4,
             min_size: 5,
             keep_id_jaccard: 0.5,
+            min_confidence: 0.5,
         }
     }
 }
@@ -263,7 +267,7 @@ impl ScorerConfig {
         if self.window_days == 0 {
             return bad("window_days (must be ≥ 1)");
         }
-        if !(self.verdict.half_life_days >= 0.0) {
+        if self.verdict.half_life_days.is_nan() || self.verdict.half_life_days < 0.0 {
             return bad("verdict.half_life_days (must be ≥ 0)");
         }
         if !(self.verdict.watch <= self.verdict.suspicious

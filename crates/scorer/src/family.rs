@@ -27,6 +27,9 @@ pub struct FamilyNode {
     pub bpp: f64,
 }
 
+/// Targets, days and signature of a node: identical keys are joined without comparison.
+type ExactKey<'a> = (&'a [(IpAddr, u16)], &'a [NaiveDate], (u8, u16, Option<u16>));
+
 struct Dsu(Vec<usize>);
 
 impl Dsu {
@@ -77,8 +80,7 @@ pub fn group_families(
     let mut dsu = Dsu((0..n).collect());
     let mut edge_j: Vec<(usize, usize, f64)> = Vec::new();
     // Identical nodes (same targets, days and signature) are joined directly.
-    let mut exact: FxHashMap<(&[(IpAddr, u16)], &[NaiveDate], (u8, u16, Option<u16>)), usize> =
-        FxHashMap::default();
+    let mut exact: FxHashMap<ExactKey<'_>, usize> = FxHashMap::default();
     let mut reps = Vec::new();
     for (i, nd) in nodes.iter().enumerate() {
         match exact.get(&(nd.targets.as_slice(), nd.days.as_slice(), nd.sig)) {

@@ -86,11 +86,11 @@ pub fn relay_candidates(
     let known: FxHashSet<IpAddr> = src
         .raw_flows_of_hosts(&family.members, &baseline)?
         .iter()
-        .filter_map(|f| {
+        .map(|f| {
             if members.contains(&f.src) {
-                Some(f.dst)
+                f.dst
             } else {
-                Some(f.src)
+                f.src
             }
         })
         .collect();

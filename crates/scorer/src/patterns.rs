@@ -110,7 +110,8 @@ pub struct Pattern {
 /// The inter-day periodicity of a pair (detection-anchors.md §9.5).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct DailyBeacon {
-    /// Active days ÷ days with data in the window.
+    /// Active days ÷ days from the first active day to the end of the window (at most
+    /// the days with data in the window).
     pub coverage: f64,
     /// Longest run of consecutive days ÷ the ideal run (capped at the window).
     pub consistency: f64,
@@ -163,7 +164,7 @@ pub struct PairReport {
 /// ephemeral ranges, then known service ports, then the lower port.
 fn pattern_role(p: &Pattern, cfg: &ScorerConfig) -> Role {
     let r = &cfg.roles;
-    let varied_min = ((p.flows as f64) / 2.0).min(5.0).max(2.0);
+    let varied_min = ((p.flows as f64) / 2.0).clamp(2.0, 5.0);
     let ioc_stable = p.ioc_modal.1 >= r.port_stability && p.remote_ports as f64 >= varied_min;
     let remote_stable = p.remote_modal.1 >= r.port_stability && p.ioc_ports as f64 >= varied_min;
     match (ioc_stable, remote_stable) {
@@ -256,14 +257,19 @@ fn daily_beacon(
     days: &[i32],
     flows: &[&CompactFlow],
     window_days: usize,
+    end_day: i32,
     cfg: &ScorerConfig,
 ) -> DailyBeacon {
-    let n = days.len();
-    if n == 0 {
+    let (Some(&first), n) = (days.first(), days.len()) else {
         return DailyBeacon::default();
-    }
+    };
+    // Coverage counts from the first contact: a bot infected a week ago that checked in
+    // every day since is fully covered.
+    let span = usize::try_from(end_day - first + 1)
+        .unwrap_or(1)
+        .clamp(1, window_days.max(1));
     let w = window_days.max(1);
-    let coverage = (n as f64 / w as f64).min(1.0);
+    let coverage = (n as f64 / span as f64).min(1.0);
     let mut longest = 1usize;
     let mut run = 1usize;
     for pair in days.windows(2) {
@@ -358,6 +364,7 @@ fn intraday_beacon(flows: &[&CompactFlow], cfg: &ScorerConfig) -> Option<f64> {
 pub fn analyze_pair(
     flows: &[&CompactFlow],
     window_days: usize,
+    end: NaiveDate,
     cfg: &ScorerConfig,
 ) -> Option<PairReport> {
     let first = flows.first()?;
@@ -426,7 +433,7 @@ pub fn analyze_pair(
         protocol: top.protocol,
         bpp_median: top.bpp_median,
         top_pattern_share: top.flows as f64 / total.max(1) as f64,
-        daily: daily_beacon(&days, flows, window_days, cfg),
+        daily: daily_beacon(&days, flows, window_days, day_number(end), cfg),
         intraday: intraday_beacon(flows, cfg),
         client_days: client_days.into_iter().map(day_date).collect(),
         ioc_initiated_days: ioc_days.into_iter().map(day_date).collect(),
@@ -434,11 +441,12 @@ pub fn analyze_pair(
     })
 }
 
-/// Analyses every pair of `flows` (sorted here), in parallel; the output is sorted by
+/// Analyses every pair of `flows` (sorted here) over the window ending at `end`, in parallel; the output is sorted by
 /// (RemoteIP, IoC) whatever the thread count.
 pub fn analyze_pairs(
     mut flows: Vec<CompactFlow>,
     window_days: usize,
+    end: NaiveDate,
     cfg: &ScorerConfig,
 ) -> Vec<PairReport> {
     flows.par_sort_unstable_by(|a, b| {
@@ -459,7 +467,7 @@ pub fn analyze_pairs(
         .par_iter()
         .filter_map(|&(a, b)| {
             let refs: Vec<&CompactFlow> = flows[a..b].iter().collect();
-            analyze_pair(&refs, window_days, cfg)
+            analyze_pair(&refs, window_days, end, cfg)
         })
         .collect()
 }
