@@ -203,11 +203,12 @@ pub fn analyze(
 
     // 4. Patterns and roles of the selected RemoteIPs.
     let mut compact = Vec::new();
+    let skip_bogons = !cfg.roles.label_non_global;
     let (mut flows_read, mut flows_noise) = (0u64, 0u64);
     src.visit_ioc_flows(&selected, from, until, &mut |f| {
         flows_read += 1;
         let c = CompactFlow::of(f);
-        if noise.contains(&(c.ioc, c.day)) {
+        if noise.contains(&(c.ioc, c.day)) || (skip_bogons && !is_global_unicast(c.ioc)) {
             flows_noise += 1;
         } else {
             compact.push(c);
@@ -407,7 +408,9 @@ fn label_pairs(
                 if !few {
                     continue;
                 }
-                let c = p.top_pattern_share * (p.ioc_initiated_days.len() as f64 / 7.0).min(1.0);
+                let c = p.top_pattern_share
+                    * (p.ioc_initiated_days.len() as f64 / 7.0).min(1.0)
+                    * p.role_confidence;
                 for d in &p.ioc_initiated_days {
                     let e = Evidence::new(Label::AptTarget, c, Some(p.ioc))
                         .with("contact_days", p.ioc_initiated_days.len() as f64)
@@ -447,12 +450,12 @@ fn label_pairs(
 /// repetitive (§9.8), × a regularity factor when the pair had enough timestamps for an
 /// intra-day beacon score `b`: `clamp((b − 0.5)/0.4, 0.1, 1)`, i.e. RITA's "no beacon"
 /// bucket (< 0.5) counts a tenth and 0.9 or more counts fully (check-ins are regular;
-/// people browsing a listed web server are not).
+/// people browsing a listed web server are not), × the role's confidence.
 fn checkin_confidence(p: &PairReport, repetitive: bool) -> f64 {
     let regular = p
         .intraday
         .map_or(1.0, |b| ((b - 0.5) / 0.4).clamp(0.1, 1.0));
-    p.daily.score * if repetitive { 1.0 } else { 0.7 } * regular
+    p.daily.score * if repetitive { 1.0 } else { 0.7 } * regular * p.role_confidence
 }
 
 /// Family nodes: RemoteIPs with check-in days in the family window, whose check-in
@@ -527,6 +530,36 @@ fn activity(
             (*d, k as f64 / n)
         })
         .collect()
+}
+
+/// Whether `ip` can be a real server on the Internet: not private, loopback,
+/// link-local, multicast, broadcast, shared (100.64/10), documentation, reserved or
+/// unspecified. Blocklists such as FireHOL level 1 carry those bogon ranges.
+pub fn is_global_unicast(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => {
+            let o = v.octets();
+            !(v.is_private()
+                || v.is_loopback()
+                || v.is_link_local()
+                || v.is_multicast()
+                || v.is_broadcast()
+                || v.is_unspecified()
+                || v.is_documentation()
+                || o[0] == 0
+                || o[0] >= 240
+                || (o[0] == 100 && (o[1] & 0xc0) == 64))
+        }
+        IpAddr::V6(v) => {
+            let s = v.segments();
+            !(v.is_loopback()
+                || v.is_unspecified()
+                || v.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8))
+        }
+    }
 }
 
 /// An evenly spaced, deterministic sample of the ranked RemoteIPs.

@@ -41,6 +41,10 @@ pub struct RolesConfig {
     pub apt_max_targets: usize,
     /// An IoC is labelled `Relay` when at least this many RemoteIPs check in to it.
     pub relay_min_clients: usize,
+    /// Whether IoC entries that cannot be Internet servers (private, multicast,
+    /// link-local, reserved — the bogon ranges of lists like FireHOL level 1) produce
+    /// role labels. Default false: talking to 239.255.255.250 is not a check-in.
+    pub label_non_global: bool,
 }
 
 impl Default for RolesConfig {
@@ -66,6 +70,7 @@ impl Default for RolesConfig {
             apt_min_days: 3,
             apt_max_targets: 5,
             relay_min_clients: 2,
+            label_non_global: false,
         }
     }
 }
@@ -149,7 +154,7 @@ impl Default for VerdictConfig {
             suspicious: 2.0,
             high: 4.0,
             weak_cap: 1.5,
-            strong_min: 0.1,
+            strong_min: 0.2,
         }
     }
 }

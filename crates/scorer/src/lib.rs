@@ -28,7 +28,7 @@
 //! use flowmodel::{Direction, IocClass, IocFlow, RemoteDaySummary, RemoteIocLink, Role, ViewContext};
 //! use scorer::{analyze, Label, Level, MemoryStore, ScorerConfig, VerdictSink};
 //!
-//! let relay: IpAddr = "203.0.113.7".parse()?;
+//! let relay: IpAddr = "45.77.10.7".parse()?;
 //! let bot: IpAddr = "10.20.30.40".parse()?;
 //! let start = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
 //! let mut store = MemoryStore::new();
@@ -90,7 +90,7 @@ pub mod stats;
 pub mod store;
 pub mod verdict;
 
-pub use analyze::{AnalysisReport, Suspect, analyze};
+pub use analyze::{AnalysisReport, Suspect, analyze, is_global_unicast};
 pub use config::{
     BeaconConfig, FamilyConfig, MigrationConfig, PortRange, RankingConfig, RolesConfig,
     ScorerConfig, VerdictConfig,

@@ -105,6 +105,9 @@ pub struct Pattern {
     pub remote_ports: usize,
     /// The RemoteIP's role in this pattern.
     pub role: Role,
+    /// How sure the role is (1 stable port, 0.9 ephemeral range, 0.7 service port,
+    /// 0.3 lower port).
+    pub role_confidence: f64,
 }
 
 /// The inter-day periodicity of a pair (detection-anchors.md §9.5).
@@ -140,13 +143,15 @@ pub struct PairReport {
     pub days: Vec<NaiveDate>,
     /// Patterns, most flows first.
     pub patterns: Vec<Pattern>,
-    /// The RemoteIP's role (that of the top pattern).
+    /// The RemoteIP's role: the role carrying most of the pair's flows (ties: Client).
     pub role: Role,
-    /// The server side's port in the top pattern.
+    /// Confidence of that role.
+    pub role_confidence: f64,
+    /// The server side's port in the role's largest pattern.
     pub server_port: Option<u16>,
-    /// Modal protocol of the top pattern.
+    /// Modal protocol of the role's largest pattern.
     pub protocol: u8,
-    /// Median bytes per packet of the top pattern.
+    /// Median bytes per packet of the role's largest pattern.
     pub bpp_median: f64,
     /// Share of the pair's flows in the top pattern.
     pub top_pattern_share: f64,
@@ -160,33 +165,34 @@ pub struct PairReport {
     pub ioc_initiated_days: Vec<NaiveDate>,
 }
 
-/// Decides the RemoteIP's role in a pattern (§9.6): port stability first, then the
-/// ephemeral ranges, then known service ports, then the lower port.
-fn pattern_role(p: &Pattern, cfg: &ScorerConfig) -> Role {
+/// Decides the RemoteIP's role in a pattern (§9.6) and how sure that is: port
+/// stability first (1.0), then the ephemeral ranges (0.9), then known service ports
+/// (0.7), then the lower port (0.3).
+fn pattern_role(p: &Pattern, cfg: &ScorerConfig) -> (Role, f64) {
     let r = &cfg.roles;
     let varied_min = ((p.flows as f64) / 2.0).clamp(2.0, 5.0);
     let ioc_stable = p.ioc_modal.1 >= r.port_stability && p.remote_ports as f64 >= varied_min;
     let remote_stable = p.remote_modal.1 >= r.port_stability && p.ioc_ports as f64 >= varied_min;
     match (ioc_stable, remote_stable) {
-        (true, false) => return Role::Client,
-        (false, true) => return Role::Server,
+        (true, false) => return (Role::Client, 1.0),
+        (false, true) => return (Role::Server, 1.0),
         _ => {}
     }
     let (ip, rp) = (p.ioc_modal.0, p.remote_modal.0);
     match (r.is_ephemeral(ip), r.is_ephemeral(rp)) {
-        (false, true) => return Role::Client,
-        (true, false) => return Role::Server,
+        (false, true) => return (Role::Client, 0.9),
+        (true, false) => return (Role::Server, 0.9),
         _ => {}
     }
     match (r.service_ports.contains(&ip), r.service_ports.contains(&rp)) {
-        (true, false) => return Role::Client,
-        (false, true) => return Role::Server,
+        (true, false) => return (Role::Client, 0.7),
+        (false, true) => return (Role::Server, 0.7),
         _ => {}
     }
     match ip.cmp(&rp) {
-        std::cmp::Ordering::Less => Role::Client,
-        std::cmp::Ordering::Greater => Role::Server,
-        std::cmp::Ordering::Equal => Role::Unknown,
+        std::cmp::Ordering::Less => (Role::Client, 0.3),
+        std::cmp::Ordering::Greater => (Role::Server, 0.3),
+        std::cmp::Ordering::Equal => (Role::Unknown, 0.0),
     }
 }
 
@@ -250,6 +256,7 @@ fn build_pattern(flows: &[&CompactFlow], ioc_c: Option<u16>, rem_c: Option<u16>)
         ioc_ports: ioc_n,
         remote_ports: rem_n,
         role: Role::Unknown,
+        role_confidence: 0.0,
     }
 }
 
@@ -391,7 +398,7 @@ pub fn analyze_pair(
         }
         let group: Vec<&CompactFlow> = keyed[i..j].iter().map(|k| k.2).collect();
         let mut p = build_pattern(&group, keyed[i].0, keyed[i].1);
-        p.role = pattern_role(&p, cfg);
+        (p.role, p.role_confidence) = pattern_role(&p, cfg);
         patterns.push(p);
         members.push(group);
         i = j;
@@ -400,8 +407,30 @@ pub fn analyze_pair(
     order.sort_by(|&a, &b| patterns[b].flows.cmp(&patterns[a].flows).then(a.cmp(&b)));
     let patterns: Vec<Pattern> = order.iter().map(|&k| patterns[k].clone()).collect();
     let members: Vec<Vec<&CompactFlow>> = order.iter().map(|&k| members[k].clone()).collect();
-    let top = patterns.first()?;
     let total = flows.len() as u64;
+    let top_share = patterns.first()?.flows as f64 / total.max(1) as f64;
+    // The pair's role: the one carrying the most flows (a tie goes to Client: an IRC
+    // session and the server's ident callback weigh the same, and the session is what
+    // the RemoteIP chose to do); its main pattern is that role's largest.
+    let weight = |r: Role| {
+        patterns
+            .iter()
+            .filter(|p| p.role == r)
+            .map(|p| p.flows)
+            .sum::<u64>()
+    };
+    let (wc, ws) = (weight(Role::Client), weight(Role::Server));
+    let role = if wc == 0 && ws == 0 {
+        Role::Unknown
+    } else if wc >= ws {
+        Role::Client
+    } else {
+        Role::Server
+    };
+    let top = patterns
+        .iter()
+        .find(|p| p.role == role)
+        .or_else(|| patterns.first())?;
 
     let mut days: Vec<i32> = flows.iter().map(|f| f.day).collect();
     days.dedup();
@@ -428,11 +457,12 @@ pub fn analyze_pair(
         ioc: first.ioc,
         flows: total,
         days: days.iter().map(|d| day_date(*d)).collect(),
-        role: top.role,
+        role,
+        role_confidence: top.role_confidence,
         server_port,
         protocol: top.protocol,
         bpp_median: top.bpp_median,
-        top_pattern_share: top.flows as f64 / total.max(1) as f64,
+        top_pattern_share: top_share,
         daily: daily_beacon(&days, flows, window_days, day_number(end), cfg),
         intraday: intraday_beacon(flows, cfg),
         client_days: client_days.into_iter().map(day_date).collect(),
