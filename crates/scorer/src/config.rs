@@ -1,5 +1,29 @@
 //! [`ScorerConfig`]: every threshold of the long-range run, with the defaults of
 //! detection-anchors.md §9.11 (changes are documented on the field).
+//!
+//! Where the defaults or rules differ from §9, and why:
+//!
+//! - `roles.ephemeral` adds 1025–5000 to 32768–65535: the CTU-13 bots (Windows XP) use
+//!   1037/1038; known service ports are never ephemeral.
+//! - Roles carry a confidence (stable port 1.0, ephemeral range 0.9, service port 0.7,
+//!   lower port 0.3) that multiplies the `C2CheckIn`/`AptTarget` confidence: P2P UDP
+//!   between two high ports is not a check-in with full weight.
+//! - `C2CheckIn` confidence also multiplies by the intra-day regularity
+//!   `clamp((b − 0.5)/0.4, 0.1, 1)` when measurable: on generated data, clients of a
+//!   listed web server otherwise outranked bots that had gone quiet.
+//! - Coverage counts from a pair's first active day, not the whole window, so a bot
+//!   infected a week ago is not penalised for the weeks before.
+//! - `verdict.weak_cap` (1.5) and `verdict.strong_min` (0.2): weak evidence is capped and
+//!   any decayed strong evidence ≥ 0.2 lifts the score by the cap, so scanning never
+//!   outranks a relay check-in (§9.8 states the goal; this enforces it).
+//! - `roles.relay_min_clients` (2), `roles.label_non_global` (false: bogon entries of
+//!   lists such as FireHOL level 1 — multicast, private — produce no role labels).
+//! - Families: candidates come from an inverted index on (IoC, port) instead of MinHash
+//!   (exact, and fast enough at a relay's client count); the signature's bytes-per-packet
+//!   must be within a ratio of 1.5 instead of equal 32-byte buckets (jitter straddled
+//!   bucket edges); `family.min_confidence` (0.5) keeps unwatched, weak check-ins out.
+//! - Migration: a peer is new when no member contacted its address in the baseline; the
+//!   control sample is drawn from the window's ranked RemoteIPs.
 
 use serde::{Deserialize, Serialize};
 
