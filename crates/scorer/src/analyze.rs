@@ -10,7 +10,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ScorerConfig;
-use crate::error::Result;
+use crate::error::{Result, ScorerError};
 use crate::family::{FamilyNode, group_families};
 use crate::migration::{find_stop, relay_candidates};
 use crate::patterns::{CompactFlow, PairReport, analyze_pairs, day_number};
@@ -95,10 +95,17 @@ pub fn analyze(
     sink: &mut dyn VerdictSink,
 ) -> Result<AnalysisReport> {
     cfg.validate()?;
-    let from = until - Duration::days(cfg.window_days as i64 - 1);
+    let back = |n: i64| {
+        until.checked_sub_signed(Duration::days(n)).ok_or_else(|| {
+            ScorerError::Config(format!(
+                "until {until} minus {n} days is out of the calendar"
+            ))
+        })
+    };
+    let from = back(cfg.window_days as i64 - 1)?;
     let mig = &cfg.migration;
     let mig_back = (7 + mig.stop_days + mig.after_days + 2) as i64;
-    let lookback = (from - Duration::days(7)).min(until - Duration::days(mig_back));
+    let lookback = back(cfg.window_days as i64 + 6)?.min(back(mig_back)?);
     let all_days: BTreeSet<NaiveDate> = src.days()?.into_iter().collect();
     let data_days = all_days.range(from..=until).count();
     let w_eff = data_days.max(1);
@@ -192,7 +199,12 @@ pub fn analyze(
     for s in summaries.iter().filter(|s| s.date >= from) {
         for l in s.iocs.iter().filter(|l| l.checkin) {
             let prior = checkin_days.get(&(s.remote_ip, l.ioc_ip)).map_or(0, |set| {
-                set.range(s.date - Duration::days(7)..s.date).count()
+                set.range(
+                    s.date
+                        .checked_sub_signed(Duration::days(7))
+                        .unwrap_or(NaiveDate::MIN)..s.date,
+                )
+                .count()
             });
             let share = prior as f64 / 7.0;
             let e = Evidence::new(Label::CheckInClient, 0.5 + 0.5 * share, Some(l.ioc_ip))
@@ -218,7 +230,7 @@ pub fn analyze(
     label_pairs(&pairs, &rank, w_eff, cfg, &mut remote_ev, &mut ioc_ev);
 
     // 5. Families.
-    let fam_from = until - Duration::days(cfg.family.window_days as i64 - 1);
+    let fam_from = back(cfg.family.window_days as i64 - 1)?;
     let nodes = family_nodes(&pairs, fam_from, &rank, cfg);
     let previous = sink.load_families()?;
     let mut families = group_families(&nodes, &previous, &cfg.family);

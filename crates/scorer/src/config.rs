@@ -293,8 +293,13 @@ impl ScorerConfig {
     /// Checks the values that would make the run meaningless.
     pub fn validate(&self) -> Result<()> {
         let bad = |k: &str| Err(ScorerError::Config(format!("{k} is out of range")));
-        if self.window_days == 0 {
-            return bad("window_days (must be ≥ 1)");
+        if self.window_days == 0 || self.window_days > 36_500 {
+            return bad("window_days (must be 1 ..= 36500)");
+        }
+        let m = &self.migration;
+        if self.family.window_days > 36_500 || m.baseline_days + m.after_days + m.stop_days > 3_650
+        {
+            return bad("family.window_days / migration days (too large)");
         }
         if self.verdict.half_life_days.is_nan() || self.verdict.half_life_days < 0.0 {
             return bad("verdict.half_life_days (must be ≥ 0)");

@@ -26,7 +26,7 @@ pub fn find_stop(
     cfg: &MigrationConfig,
 ) -> Option<NaiveDate> {
     let days: Vec<(NaiveDate, f64)> = activity.range(..=until).map(|(d, a)| (*d, *a)).collect();
-    let earliest = until - Duration::days((cfg.after_days + cfg.stop_days) as i64);
+    let earliest = minus(until, (cfg.after_days + cfg.stop_days) as i64);
     let mut found = None;
     for i in 1..days.len() {
         let (s, _) = days[i];
@@ -44,6 +44,12 @@ pub fn find_stop(
         }
     }
     found
+}
+
+/// `d − n` days, saturating at the first representable date.
+fn minus(d: NaiveDate, n: i64) -> NaiveDate {
+    d.checked_sub_signed(Duration::days(n))
+        .unwrap_or(NaiveDate::MIN)
 }
 
 fn day_range(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
@@ -77,11 +83,13 @@ pub fn relay_candidates(
     cfg: &MigrationConfig,
 ) -> Result<Vec<RelayCandidate>> {
     let after = day_range(
-        stop - Duration::days(1),
-        (stop + Duration::days(cfg.after_days as i64)).min(until),
+        minus(stop, 1),
+        stop.checked_add_signed(Duration::days(cfg.after_days as i64))
+            .unwrap_or(NaiveDate::MAX)
+            .min(until),
     );
-    let base_from = stop - Duration::days(1 + cfg.baseline_days as i64);
-    let baseline = day_range(base_from, stop - Duration::days(2));
+    let base_from = minus(stop, 1 + cfg.baseline_days as i64);
+    let baseline = day_range(base_from, minus(stop, 2));
     let members: FxHashSet<IpAddr> = family.members.iter().copied().collect();
     let known: FxHashSet<IpAddr> = src
         .raw_flows_of_hosts(&family.members, &baseline)?

@@ -349,3 +349,20 @@ fn older_evidence_survives_a_shorter_window_and_reruns_are_idempotent() {
     analyze(day(19), &short, &input, &mut s).expect("analyze");
     assert_eq!(s.verdicts[&bot], after);
 }
+
+/// Absurd configurations are refused with the key named, never a panic on date maths.
+#[test]
+fn absurd_windows_are_refused_not_panicking() {
+    let mut s = MemoryStore::new();
+    let input = s.clone();
+    for w in [0usize, usize::MAX] {
+        let cfg = ScorerConfig {
+            window_days: w,
+            ..ScorerConfig::default()
+        };
+        let e = analyze(day(0), &cfg, &input, &mut s).expect_err("refused");
+        assert!(e.to_string().contains("window_days"), "{e}");
+    }
+    let r = analyze(NaiveDate::MIN, &ScorerConfig::default(), &input, &mut s);
+    assert!(r.is_err() || r.is_ok_and(|r| r.verdicts_written == 0));
+}

@@ -181,6 +181,7 @@ fn planted_migration_is_reported_within_two_days_with_the_new_relay_on_top() {
             w.candidates.range(m.day..).take(3).collect::<Vec<_>>()
         )
     });
+    eprintln!("migration on {} reported on {day}: {c:?}", m.day);
     assert!(c.old_relays.contains(&m.old_relay));
     assert_eq!(c.port, fam.relay_port);
     assert!(c.support >= 0.5, "{c:?}");
