@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod scoring;
 mod sqlite;
 
 pub use sqlite::{DayRecords, SCHEMA_VERSION, SqliteStore, StoreError, VerdictRow, ip_key};

@@ -411,6 +411,38 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// Calls `visit` for every IoC-view flow of the given RemoteIPs over a date range,
+    /// without collecting them.
+    pub fn visit_flows_of_remotes(
+        &self,
+        remotes: &[IpAddr],
+        from: NaiveDate,
+        to: NaiveDate,
+        visit: &mut dyn FnMut(&IocFlow),
+    ) -> Result<(), StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT doc FROM ioc_flows WHERE remote_key = ?1 AND date BETWEEN ?2 AND ?3 ORDER BY date, ts",
+            )
+            .map_err(|e| self.sql(e))?;
+        let (from, to) = (day_text(from), day_text(to));
+        for ip in remotes {
+            let rows = st
+                .query_map(params![&ip_key(*ip)[..], from, to], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(|e| self.sql(e))?;
+            for r in rows {
+                let text = r.map_err(|e| self.sql(e))?;
+                let flow: IocFlow =
+                    serde_json::from_str(&text).map_err(|e| self.corrupt("ioc_flows", e))?;
+                visit(&flow);
+            }
+        }
+        Ok(())
+    }
+
     /// IoC-view flows of one day (all IoCs), in insertion order.
     pub fn ioc_flows_of_day(&self, date: NaiveDate) -> Result<Vec<IocFlow>, StoreError> {
         self.docs(
@@ -456,13 +488,13 @@ impl SqliteStore {
     }
 
     /// Inserts or replaces verdicts (one row per IP), in one transaction.
-    pub fn upsert_verdicts(&mut self, rows: &[VerdictRow]) -> Result<(), StoreError> {
+    pub fn upsert_verdicts(&self, rows: &[VerdictRow]) -> Result<(), StoreError> {
         let path = self.path.clone();
         let err = |source| StoreError::Sql {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
         {
             let mut st = tx
                 .prepare(
@@ -529,7 +561,7 @@ impl SqliteStore {
 
     /// Replaces a whole keyed collection (`families` or `relay_candidates`).
     fn replace_keyed(
-        &mut self,
+        &self,
         table: &'static str,
         rows: &[(String, serde_json::Value)],
     ) -> Result<(), StoreError> {
@@ -538,7 +570,7 @@ impl SqliteStore {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
         tx.execute(&format!("DELETE FROM {table}"), [])
             .map_err(err)?;
         {
@@ -556,16 +588,13 @@ impl SqliteStore {
     }
 
     /// Replaces the families (key = family id).
-    pub fn replace_families(
-        &mut self,
-        rows: &[(String, serde_json::Value)],
-    ) -> Result<(), StoreError> {
+    pub fn replace_families(&self, rows: &[(String, serde_json::Value)]) -> Result<(), StoreError> {
         self.replace_keyed("families", rows)
     }
 
     /// Replaces the relay-migration candidates (key = candidate IP).
     pub fn replace_relay_candidates(
-        &mut self,
+        &self,
         rows: &[(String, serde_json::Value)],
     ) -> Result<(), StoreError> {
         self.replace_keyed("relay_candidates", rows)
