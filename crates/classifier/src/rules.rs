@@ -324,7 +324,7 @@ pub fn decide(total_flows: u64, acc: &IocDayAcc, cfg: &ClassifierConfig) -> Verd
     }
 }
 
-fn top_ports(a: &Counts, b: &Counts, n: usize) -> Vec<(u16, u64)> {
+fn top_ports(a: &Counts<u32>, b: &Counts<u32>, n: usize) -> Vec<(u16, u64)> {
     let mut c = a.clone();
     c.merge(b);
     c.top(n)
@@ -339,10 +339,10 @@ pub fn summary(
     v: &Verdict,
     cfg: &ClassifierConfig,
 ) -> IocDaySummary {
-    let mut ioc_send = Counts::default();
-    let mut ioc_rcv = Counts::default();
-    let mut rem_send = Counts::default();
-    let mut rem_rcv = Counts::default();
+    let mut ioc_send = Counts::<u32>::default();
+    let mut ioc_rcv = Counts::<u32>::default();
+    let mut rem_send = Counts::<u32>::default();
+    let mut rem_rcv = Counts::<u32>::default();
     for p in acc.pairs.values() {
         ioc_send.merge(&p.send_ioc_ports);
         ioc_rcv.merge(&p.rcv_ioc_ports);
