@@ -2,9 +2,10 @@
 //! [`IocDayAcc`] in a single pass over its RemoteIP pairs.
 
 use flowmodel::acc::{proto, tcp};
-use flowmodel::{Counts, IocDayAcc, PairStats};
+use flowmodel::{IocDayAcc, PairStats};
 
 use crate::config::ClassifierConfig;
+use crate::tally::PortTally;
 
 /// What the rules measure on one IoC's day (all over the sample the accumulator holds).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -125,7 +126,7 @@ impl IocFeatures {
             return f;
         }
         let server = |p: u16| !cfg.is_ephemeral(p);
-        let mut rcv_ioc_ports = Counts::<u32>::default();
+        let mut rcv_ioc_ports = PortTally::default();
         let (mut le2, mut send_le2, mut probed, mut senders) = (0u64, 0u64, 0u64, 0u64);
         let total_octets = acc.send.octets + acc.rcv.octets;
         let mut top: Option<&PairStats> = None;
@@ -147,7 +148,7 @@ impl IocFeatures {
             }
             if p.rcv.flows > replies {
                 // The check-in port is chosen among RemoteIP-initiated traffic only.
-                rcv_ioc_ports.merge(&p.rcv_ioc_ports);
+                rcv_ioc_ports.add_counts(&p.rcv_ioc_ports);
             }
             if top.is_none_or(|t| p.octets() > t.octets()) {
                 top = Some(p);
@@ -217,7 +218,7 @@ impl IocFeatures {
             f.checkin_port = Some(port);
             f.ioc_port_share = share(n_on_port, rcv_ioc_ports.total());
             let (mut sess, mut n_ck, mut ck_le2, mut eph) = (0, 0, 0, 0);
-            let mut remote_ports = Counts::<u64>::default();
+            let mut remote_ports = PortTally::default();
             let mut octets = Vec::new();
             for p in acc.pairs.values() {
                 // Scan replies are never part of a check-in session.
