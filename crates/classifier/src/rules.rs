@@ -80,7 +80,8 @@ pub struct Verdict {
     /// The fired rule's comparisons and the first failed comparison of each rule
     /// tried before it.
     pub reasons: Vec<Reason>,
-    /// The measured features (empty for `NoData` and `Wide`).
+    /// The measured features (empty for `NoData`; for `Wide` only flows, RemoteIPs and
+    /// the top RemoteIP octet share: no detail logic runs on a wide IoC).
     pub features: IocFeatures,
 }
 
