@@ -26,7 +26,9 @@ pub struct DayOutcome {
 }
 
 /// Classifies one IoC's day. `total_flows` is the exact total (both directions); `acc`
-/// holds the sample. A total of 0 (with an empty sample) is `NoData`.
+/// holds the sample. A total of 0 (with an empty sample) is `NoData`; a total below the
+/// sample's own flow count (a stale or missing total) is raised to that count, since
+/// the sample is evidence of traffic.
 pub fn classify(
     ioc: IpAddr,
     total_flows: u64,
