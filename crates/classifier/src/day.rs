@@ -4,9 +4,9 @@
 use std::net::IpAddr;
 
 use chrono::NaiveDate;
+use flowmodel::acc::ProtoSet;
 use flowmodel::{
-    Counts, DirStats, IocClass, IocDayAcc, IocDaySummary, IocFlow, RemoteDaySummary, RemoteIocLink,
-    Role,
+    DirStats, IocClass, IocDayAcc, IocDaySummary, IocFlow, RemoteDaySummary, RemoteIocLink, Role,
 };
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
@@ -26,7 +26,9 @@ pub struct DayOutcome {
 }
 
 /// Classifies one IoC's day. `total_flows` is the exact total (both directions); `acc`
-/// holds the sample. A total of 0 (with an empty sample) is `NoData`.
+/// holds the sample. A total of 0 (with an empty sample) is `NoData`; a total below the
+/// sample's own flow count (a stale or missing total) is raised to that count, since
+/// the sample is evidence of traffic.
 pub fn classify(
     ioc: IpAddr,
     total_flows: u64,
@@ -45,7 +47,7 @@ struct Link {
     link: RemoteIocLink,
     send: DirStats,
     rcv: DirStats,
-    protocols: Counts,
+    protocols: ProtoSet,
 }
 
 fn links_of(ioc: IpAddr, acc: &IocDayAcc, v: &Verdict, cfg: &ClassifierConfig) -> Vec<Link> {
@@ -85,7 +87,7 @@ fn links_of(ioc: IpAddr, acc: &IocDayAcc, v: &Verdict, cfg: &ClassifierConfig) -
             },
             send: p.send,
             rcv: p.rcv,
-            protocols: p.protocols.clone(),
+            protocols: p.protocols,
         });
     }
     out
@@ -95,14 +97,14 @@ fn remote_summary(date: NaiveDate, links: &mut [Link]) -> RemoteDaySummary {
     links.sort_unstable_by_key(|l| l.link.ioc_ip);
     let mut send = DirStats::default();
     let mut rcv = DirStats::default();
-    let mut protocols = Counts::default();
+    let mut protocols = ProtoSet::default();
     let mut roles: Vec<Role> = Vec::new();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     let mut watched = false;
     for l in links.iter() {
         send += l.send;
         rcv += l.rcv;
-        protocols.merge(&l.protocols);
+        protocols.merge(l.protocols);
         if !roles.contains(&l.link.role) {
             roles.push(l.link.role);
         }
@@ -116,7 +118,7 @@ fn remote_summary(date: NaiveDate, links: &mut [Link]) -> RemoteDaySummary {
         remote_ip: links[0].remote,
         iocs: links.iter().map(|l| l.link.clone()).collect(),
         roles,
-        protocols: protocols.iter().map(|(p, _)| p as u8).collect(),
+        protocols: protocols.to_vec(),
         send_flows: send.flows,
         rcv_flows: rcv.flows,
         send_packets: send.packets,

@@ -2,9 +2,10 @@
 //! [`IocDayAcc`] in a single pass over its RemoteIP pairs.
 
 use flowmodel::acc::{proto, tcp};
-use flowmodel::{Counts, IocDayAcc, PairStats};
+use flowmodel::{IocDayAcc, PairStats};
 
 use crate::config::ClassifierConfig;
+use crate::tally::PortTally;
 
 /// What the rules measure on one IoC's day (all over the sample the accumulator holds).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -125,7 +126,7 @@ impl IocFeatures {
             return f;
         }
         let server = |p: u16| !cfg.is_ephemeral(p);
-        let mut rcv_ioc_ports = Counts::default();
+        let mut rcv_ioc_ports = PortTally::default();
         let (mut le2, mut send_le2, mut probed, mut senders) = (0u64, 0u64, 0u64, 0u64);
         let total_octets = acc.send.octets + acc.rcv.octets;
         let mut top: Option<&PairStats> = None;
@@ -147,7 +148,7 @@ impl IocFeatures {
             }
             if p.rcv.flows > replies {
                 // The check-in port is chosen among RemoteIP-initiated traffic only.
-                rcv_ioc_ports.merge(&p.rcv_ioc_ports);
+                rcv_ioc_ports.add_counts(&p.rcv_ioc_ports);
             }
             if top.is_none_or(|t| p.octets() > t.octets()) {
                 top = Some(p);
@@ -202,27 +203,30 @@ impl IocFeatures {
             f.top_remote_octet_share = share(t.octets(), total_octets);
             f.top_pair_flows = t.flows();
             f.top_pair_packets = t.packets();
+            // Pairs keep a protocol set, not per-protocol counts: the share is over all
+            // of the pair's flows (a flood pair is one protocol anyway).
             f.top_pair_syn_share = share(
-                t.send_syn_only + t.rcv_syn_only,
-                t.protocols.get(proto::TCP as u16),
+                u64::from(t.send_syn_only) + u64::from(t.rcv_syn_only),
+                if t.protocols.contains(proto::TCP) {
+                    t.flows()
+                } else {
+                    0
+                },
             );
         }
         if let Some((port, n_on_port)) = rcv_ioc_ports.modal() {
             f.checkin_port = Some(port);
             f.ioc_port_share = share(n_on_port, rcv_ioc_ports.total());
             let (mut sess, mut n_ck, mut ck_le2, mut eph) = (0, 0, 0, 0);
-            let mut remote_ports = Counts::default();
+            let mut remote_ports = PortTally::default();
             let mut octets = Vec::new();
             for p in acc.pairs.values() {
                 // Scan replies are never part of a check-in session.
-                let r = p
-                    .rcv_ioc_ports
-                    .get(port)
-                    .saturating_sub(p.reply_flows(server));
+                let r = u64::from(p.rcv_ioc_ports.get(port)).saturating_sub(p.reply_flows(server));
                 if r == 0 {
                     continue;
                 }
-                sess += r + p.send_ioc_ports.get(port);
+                sess += r + u64::from(p.send_ioc_ports.get(port));
                 n_ck += 1;
                 if p.rcv.flows <= 2 {
                     ck_le2 += 1;
@@ -233,6 +237,7 @@ impl IocFeatures {
                 // the check-in flows; otherwise count them in proportion.
                 let single = p.rcv_ioc_ports.len() == 1;
                 for (rp, n) in p.rcv_remote_ports.iter() {
+                    let n = u64::from(n);
                     let n = if single {
                         n
                     } else {

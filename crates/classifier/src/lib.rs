@@ -59,6 +59,7 @@ pub mod error;
 pub mod features;
 pub mod role;
 mod rules;
+mod tally;
 
 pub use config::{CheckinConfig, ClassifierConfig, DosConfig, PortRange, RoleConfig, ScanConfig};
 pub use day::{DayOutcome, accumulate, classify, classify_day};

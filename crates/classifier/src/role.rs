@@ -49,7 +49,7 @@ impl PortPeers {
     }
 }
 
-fn merged(a: &Counts, b: &Counts) -> Counts {
+fn merged(a: &Counts<u32>, b: &Counts<u32>) -> Counts<u32> {
     let mut c = a.clone();
     c.merge(b);
     c
@@ -57,13 +57,19 @@ fn merged(a: &Counts, b: &Counts) -> Counts {
 
 /// The best server candidate of one side: most flows, then most peers, then not
 /// ephemeral, then the lower port.
-fn best(c: &Counts, peers: &FxHashMap<u16, u64>, cfg: &ClassifierConfig) -> Option<(u16, u64)> {
-    c.iter().max_by(|a, b| {
-        a.1.cmp(&b.1)
-            .then(peers.get(&a.0).cmp(&peers.get(&b.0)))
-            .then(cfg.is_ephemeral(b.0).cmp(&cfg.is_ephemeral(a.0)))
-            .then(b.0.cmp(&a.0))
-    })
+fn best(
+    c: &Counts<u32>,
+    peers: &FxHashMap<u16, u64>,
+    cfg: &ClassifierConfig,
+) -> Option<(u16, u64)> {
+    c.iter()
+        .max_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then(peers.get(&a.0).cmp(&peers.get(&b.0)))
+                .then(cfg.is_ephemeral(b.0).cmp(&cfg.is_ephemeral(a.0)))
+                .then(b.0.cmp(&a.0))
+        })
+        .map(|(k, n)| (k, u64::from(n)))
 }
 
 /// The RemoteIP's role towards the IoC in pair `p`.
@@ -74,7 +80,7 @@ pub fn pair_role(p: &PairStats, peers: &PortPeers, cfg: &ClassifierConfig) -> Ro
         .iter()
         .any(|(q, _)| !cfg.callback_ports.contains(&q))
     {
-        let mut c = Counts::default();
+        let mut c = Counts::<u32>::default();
         for (q, n) in all_remote.iter() {
             if !cfg.callback_ports.contains(&q) {
                 c.add(q, n);

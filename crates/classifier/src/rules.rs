@@ -4,10 +4,11 @@
 use std::net::IpAddr;
 
 use chrono::NaiveDate;
-use flowmodel::{Counts, IocClass, IocDayAcc, IocDaySummary, Reason};
+use flowmodel::{IocClass, IocDayAcc, IocDaySummary, Reason};
 
 use crate::config::ClassifierConfig;
 use crate::features::IocFeatures;
+use crate::tally::PortTally;
 
 /// One rule's comparisons, all of which must hold (except the `either` pairs).
 struct Rule {
@@ -79,7 +80,8 @@ pub struct Verdict {
     /// The fired rule's comparisons and the first failed comparison of each rule
     /// tried before it.
     pub reasons: Vec<Reason>,
-    /// The measured features (empty for `NoData` and `Wide`).
+    /// The measured features (empty for `NoData`; for `Wide` only flows, RemoteIPs and
+    /// the top RemoteIP octet share: no detail logic runs on a wide IoC).
     pub features: IocFeatures,
 }
 
@@ -101,7 +103,19 @@ pub fn decide(total_flows: u64, acc: &IocDayAcc, cfg: &ClassifierConfig) -> Verd
     let wide = Rule::new("wide").check("total_flows", total as f64, ">", cfg.wide_min_flows as f64);
     if wide.ok {
         wide.into_reasons(&mut reasons);
-        let f = IocFeatures::measure(acc, cfg);
+        // No detail logic on a wide IoC: only how concentrated its octets are.
+        let total_octets = acc.send.octets + acc.rcv.octets;
+        let top = acc.pairs.values().map(|p| p.octets()).max().unwrap_or(0);
+        let f = IocFeatures {
+            flows: acc.flows(),
+            n_remote: acc.remotes() as u64,
+            top_remote_octet_share: if total_octets == 0 {
+                0.0
+            } else {
+                top as f64 / total_octets as f64
+            },
+            ..Default::default()
+        };
         let conc = Rule::new("wide.concentrated").check(
             "top_remote_octet_share",
             f.top_remote_octet_share,
@@ -324,12 +338,6 @@ pub fn decide(total_flows: u64, acc: &IocDayAcc, cfg: &ClassifierConfig) -> Verd
     }
 }
 
-fn top_ports(a: &Counts, b: &Counts, n: usize) -> Vec<(u16, u64)> {
-    let mut c = a.clone();
-    c.merge(b);
-    c.top(n)
-}
-
 /// Builds the stored summary of one IoC's day from its verdict.
 pub fn summary(
     date: NaiveDate,
@@ -339,15 +347,13 @@ pub fn summary(
     v: &Verdict,
     cfg: &ClassifierConfig,
 ) -> IocDaySummary {
-    let mut ioc_send = Counts::default();
-    let mut ioc_rcv = Counts::default();
-    let mut rem_send = Counts::default();
-    let mut rem_rcv = Counts::default();
+    let mut ioc_ports = PortTally::default();
+    let mut remote_ports = PortTally::default();
     for p in acc.pairs.values() {
-        ioc_send.merge(&p.send_ioc_ports);
-        ioc_rcv.merge(&p.rcv_ioc_ports);
-        rem_send.merge(&p.send_remote_ports);
-        rem_rcv.merge(&p.rcv_remote_ports);
+        ioc_ports.add_counts(&p.send_ioc_ports);
+        ioc_ports.add_counts(&p.rcv_ioc_ports);
+        remote_ports.add_counts(&p.send_remote_ports);
+        remote_ports.add_counts(&p.rcv_remote_ports);
     }
     IocDaySummary {
         date,
@@ -364,8 +370,8 @@ pub fn summary(
         send_octets: acc.send.octets,
         rcv_packets: acc.rcv.packets,
         rcv_octets: acc.rcv.octets,
-        top_ioc_ports: top_ports(&ioc_send, &ioc_rcv, cfg.top_ports),
-        top_remote_ports: top_ports(&rem_send, &rem_rcv, cfg.top_ports),
+        top_ioc_ports: ioc_ports.top(cfg.top_ports),
+        top_remote_ports: remote_ports.top(cfg.top_ports),
         protocols: acc.protocols.iter().map(|(p, _)| p as u8).collect(),
         first_seen: acc.first_ms(),
         last_seen: acc.last_ms(),
