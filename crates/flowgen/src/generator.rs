@@ -308,7 +308,7 @@ impl Generator {
                 migration,
             });
         }
-        bots.sort_by(|a, b| a.ip.cmp(&b.ip));
+        bots.sort_by_key(|b| b.ip);
 
         let mut scanners = Vec::new();
         for (i, s) in w.scanners.iter().enumerate() {
@@ -379,7 +379,7 @@ impl Generator {
                 }
             })
             .collect();
-        iocs.sort_by(|a, b| a.ip.cmp(&b.ip));
+        iocs.sort_by_key(|t| t.ip);
         nodata.sort();
         wide.sort();
 
