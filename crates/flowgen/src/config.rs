@@ -141,14 +141,43 @@ impl GenConfig {
                 self.start, self.days
             ));
         }
+        if self.days > 3660 {
+            return bad(format!("days = {} is more than ten years", self.days));
+        }
+        if self.iocs > 1_000_000 {
+            return bad(format!("iocs = {} is more than 1,000,000", self.iocs));
+        }
+        if self.internal_hosts > 10_000_000 || self.external_hosts > 10_000_000 {
+            return bad("internal_hosts and external_hosts must be at most 10,000,000".into());
+        }
+        if self.scan_probes.1 > 1_000_000 {
+            return bad(format!(
+                "scan_probes {:?} exceeds 1,000,000",
+                self.scan_probes
+            ));
+        }
         if self.internal_v4.is_empty() {
             return bad("internal_v4 needs at least one network".into());
         }
         if let Some(n) = self.internal_v4.iter().find(|n| n.prefix_len() > 24) {
             return bad(format!("internal network {n} is smaller than a /24"));
         }
-        if let Some(n) = self.internal_v6.iter().find(|n| n.prefix_len() > 64) {
-            return bad(format!("internal network {n} is smaller than a /64"));
+        if let Some(n) = self.internal_v4.iter().find(|n| n.prefix_len() < 8) {
+            return bad(format!("internal network {n} is larger than a /8"));
+        }
+        let room: u64 = self
+            .internal_v4
+            .iter()
+            .map(|n| (1u64 << (32 - n.prefix_len())) / 2)
+            .sum();
+        if (self.internal_hosts as u64) > room {
+            return bad(format!(
+                "internal_hosts {} needs internal_v4 networks with at least twice as many addresses",
+                self.internal_hosts
+            ));
+        }
+        if let Some(n) = self.internal_v6.iter().find(|n| n.prefix_len() > 48) {
+            return bad(format!("internal network {n} is smaller than a /48"));
         }
         for (name, v) in [
             ("ipv6_share", self.ipv6_share),

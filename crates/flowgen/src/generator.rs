@@ -87,7 +87,7 @@ impl Generator {
     /// not sorted by time (a collector's index is not either).
     pub fn day_flows(&self, day: u32) -> Result<Vec<RawFlow>, GenError> {
         self.check(day)?;
-        let mut v = Vec::with_capacity(self.w.cfg.flows_per_day as usize);
+        let mut v = Vec::with_capacity(self.w.cfg.flows_per_day.min(1 << 24) as usize);
         self.w.generate(day, &mut |f| v.push(f));
         Ok(v)
     }

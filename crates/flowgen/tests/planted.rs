@@ -461,3 +461,68 @@ fn out_of_range_day_and_bad_config_are_errors() {
     };
     assert!(Generator::new(bad).is_err());
 }
+
+#[test]
+fn hostile_configs_are_errors_not_panics_or_endless_loops() {
+    let base = || GenConfig::small(1, 2);
+    let bad = [
+        GenConfig {
+            internal_v4: vec!["10.1.2.0/24".parse().unwrap()],
+            ..base()
+        },
+        GenConfig {
+            internal_v4: vec!["10.0.0.0/7".parse().unwrap()],
+            ..base()
+        },
+        GenConfig {
+            internal_v6: vec!["2001:db8::/64".parse().unwrap()],
+            ..base()
+        },
+        GenConfig {
+            nodata_share: f64::NAN,
+            ..base()
+        },
+        GenConfig {
+            family_size: (5, 1_000_000_000),
+            ..base()
+        },
+        GenConfig {
+            internal_v6: vec![],
+            ..base()
+        },
+        GenConfig {
+            days: 100_000,
+            ..base()
+        },
+        GenConfig {
+            scan_probes: (10, 20),
+            ..base()
+        },
+    ];
+    for cfg in bad {
+        let shown = format!("{cfg:?}");
+        assert!(Generator::new(cfg).is_err(), "accepted {shown}");
+    }
+    // An internal /8 that covers an external site's whole space still works: external
+    // addresses move to other sites and never fall inside the internal network.
+    let net: ipnet::Ipv4Net = "52.0.0.0/8".parse().unwrap();
+    let g = Generator::new(GenConfig {
+        internal_v4: vec![net],
+        flows_per_day: 1,
+        ..base()
+    })
+    .unwrap();
+    let t = g.truth();
+    assert!(t.iocs.iter().all(|i| match i.ip {
+        IpAddr::V4(a) => !net.contains(&a),
+        IpAddr::V6(_) => true,
+    }));
+    // No IPv6 at all is a valid backbone too.
+    let g = Generator::new(GenConfig {
+        internal_v6: vec![],
+        ipv6_share: 0.0,
+        ..base()
+    })
+    .unwrap();
+    assert!(g.day_flows(0).unwrap().iter().all(|f| f.src.is_ipv4()));
+}
