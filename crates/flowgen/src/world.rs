@@ -502,8 +502,15 @@ impl World {
                 let lo = smin.max(20).min(smax);
                 lo + rng.usize(0..=(smax - lo) / 2)
             } else {
-                let (lo, hi) = ((smin as f64).ln(), (smax as f64 + 1.0).ln());
-                ((lo + (hi - lo) * rng.f64()).exp() as usize).clamp(smin, smax)
+                // Persistent families (odd numbers) are big enough to be a CheckIn every
+                // day; the others may be small (5–9 bots give a Candidate relay).
+                let lo_size = if f % 2 == 1 {
+                    smin.max(15).min(smax)
+                } else {
+                    smin
+                };
+                let (lo, hi) = ((lo_size as f64).ln(), (smax as f64 + 1.0).ln());
+                ((lo + (hi - lo) * rng.f64()).exp() as usize).clamp(lo_size, smax)
             };
             let proto = if f % 3 == 1 { 6 } else { 17 };
             let port = if proto == 6 {
@@ -578,7 +585,7 @@ impl World {
                 src_port: rng.bool().then(|| rng.u16(1024..=65535)),
                 probe_octets: [40, 44, 60][rng.usize(0..3)],
                 answer_rate: 0.04 + 0.08 * rng.f64(),
-                days: days_with(&mut rng, days, 0.7, 1),
+                days: days_with(&mut rng, days, 0.85, 1),
             });
         }
 
@@ -635,7 +642,7 @@ impl World {
             contacts.push(Contact {
                 ioc,
                 targets: take(&mut free4, k, "contacted-only hosts")?,
-                days: days_with(&mut rng, days, 0.5, 1),
+                days: days_with(&mut rng, days, 0.8, 1),
             });
         }
 
@@ -657,7 +664,7 @@ impl World {
                 ioc,
                 remotes,
                 port: [443, 80, 8443, 8080, 25][rng.usize(0..5)],
-                days: days_with(&mut rng, days, 0.5, 1),
+                days: days_with(&mut rng, days, 0.85, 1),
             });
         }
 

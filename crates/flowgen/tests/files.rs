@@ -190,29 +190,32 @@ fn write_dir_writes_flows_blocklists_and_a_truth_that_agree() {
 }
 
 #[test]
-fn truth_classes_follow_the_design_shares() {
-    let g = Generator::new(GenConfig {
-        iocs: 400,
-        flows_per_day: 10_000,
-        days: 1,
-        ..GenConfig::demo()
-    })
-    .unwrap();
+fn daily_class_shares_follow_design_md() {
+    for cfg in [GenConfig::demo(), GenConfig::default()] {
+        shares(cfg);
+    }
+}
+
+fn shares(cfg: GenConfig) {
+    let g = Generator::new(cfg).unwrap();
     let t = g.truth();
-    let d0 = g.date(0).unwrap();
-    let count = |c: IocClass| {
-        t.iocs
-            .iter()
-            .filter(|i| i.expected_class_by_day[&d0] == c)
-            .count() as f64
-            / t.iocs.len() as f64
-    };
-    // NoData 40–50 % of a real list before inactive days add to it; Wide 4–7 %.
-    assert!((0.45..=0.75).contains(&count(IocClass::NoData)));
-    assert!((0.04..=0.07).contains(&count(IocClass::Wide)));
-    assert!(count(IocClass::Scan) > 0.0);
-    assert!(count(IocClass::CheckIn) > 0.0);
-    assert!(count(IocClass::Candidate) > 0.0);
-    assert_eq!(t.wide.len(), 20);
+    for day in 0..g.days() {
+        let date = g.date(day).unwrap();
+        let share = |c: IocClass| {
+            t.iocs
+                .iter()
+                .filter(|i| i.expected_class_by_day[&date] == c)
+                .count() as f64
+                / t.iocs.len() as f64
+        };
+        // design.md §4: NoData 40–50 % of a real list, Wide 4–7 %.
+        let nodata = share(IocClass::NoData);
+        assert!((0.40..=0.50).contains(&nodata), "{date}: NoData {nodata}");
+        let wide = share(IocClass::Wide);
+        assert!((0.04..=0.07).contains(&wide), "{date}: Wide {wide}");
+        assert!(share(IocClass::Scan) > 0.0);
+        assert!(share(IocClass::CheckIn) > 0.0);
+        assert!(share(IocClass::Candidate) > 0.0);
+    }
     assert!(t.wide.contains(&"8.8.8.8".parse().unwrap()));
 }

@@ -52,8 +52,9 @@ fn in_os_range(port: u16) -> bool {
 fn nodata_iocs_never_appear_and_wide_iocs_exceed_ten_thousand_flows() {
     let r = run();
     assert!(!r.truth.nodata.is_empty());
+    // IoCs that are never seen; other kinds' silent days bring a day to ~45 %.
     let share = r.truth.nodata.len() as f64 / r.truth.iocs.len() as f64;
-    assert!((0.40..=0.50).contains(&share), "nodata share {share}");
+    assert!((0.30..=0.40).contains(&share), "nodata share {share}");
     let nodata: HashSet<IpAddr> = r.truth.nodata.iter().copied().collect();
     for day in &r.days {
         assert!(
