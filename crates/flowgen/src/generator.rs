@@ -108,7 +108,8 @@ impl Generator {
         if gzip {
             let mut enc = GzEncoder::new(w, Compression::new(1));
             let n = self.write_lines(day, &mut enc)?;
-            enc.finish().map_err(io("gzip stream"))?;
+            let mut inner = enc.finish().map_err(io("gzip stream"))?;
+            inner.flush().map_err(io("gzip stream"))?;
             Ok(n)
         } else {
             let mut w = w;
@@ -164,13 +165,15 @@ impl Generator {
             s.push_str(&ip.to_string());
             s.push('\n');
         }
-        w.write_all(s.as_bytes()).map_err(io("blocklist"))
+        w.write_all(s.as_bytes()).map_err(io("blocklist"))?;
+        w.flush().map_err(io("blocklist"))
     }
 
     /// Writes the ground truth as pretty JSON.
-    pub fn write_truth<W: Write>(&self, w: W) -> Result<(), GenError> {
-        serde_json::to_writer_pretty(w, &self.truth())?;
-        Ok(())
+    pub fn write_truth<W: Write>(&self, mut w: W) -> Result<(), GenError> {
+        serde_json::to_writer_pretty(&mut w, &self.truth())?;
+        w.write_all(b"\n").map_err(io("ground truth"))?;
+        w.flush().map_err(io("ground truth"))
     }
 
     /// Writes a whole run into `dir` (created if missing): `flows-YYYY-MM-DD.jsonl` (or
@@ -193,9 +196,7 @@ impl Generator {
         }
         let p = dir.join("truth.json");
         let f = File::create(&p).map_err(io(p.display().to_string()))?;
-        let mut bw = BufWriter::new(f);
-        self.write_truth(&mut bw)?;
-        bw.flush().map_err(io(p.display().to_string()))?;
+        self.write_truth(BufWriter::new(f))?;
         paths.push(p);
         Ok(paths)
     }

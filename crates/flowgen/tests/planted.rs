@@ -527,3 +527,55 @@ fn hostile_configs_are_errors_not_panics_or_endless_loops() {
     .unwrap();
     assert!(g.day_flows(0).unwrap().iter().all(|f| f.src.is_ipv4()));
 }
+
+#[test]
+fn bot_checkins_are_jittered_around_a_stable_daily_phase() {
+    let r = run();
+    let fam = &r.truth.families[1];
+    let day_start = |d: usize| {
+        r.generator
+            .date(d as u32)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+    };
+    let times = |d: usize, bot: IpAddr| -> Vec<i64> {
+        touching(d, bot)
+            .into_iter()
+            .filter(|f| f.dst == fam.relays[0])
+            .map(|f| f.start_ms - day_start(d))
+            .collect()
+    };
+    let circular = |a: i64, b: i64| {
+        let x = (a - b).rem_euclid(86_400_000);
+        x.min(86_400_000 - x)
+    };
+    let (mut compared, mut moved) = (0, 0);
+    for bot in &fam.members {
+        let (t0, t1) = (times(0, *bot), times(1, *bot));
+        if t0.is_empty() || t1.len() != t0.len() {
+            continue;
+        }
+        for t in &t1 {
+            let nearest = t0.iter().map(|s| circular(*s, *t)).min().unwrap();
+            assert!(nearest <= 20 * 60_000, "check-in moved {nearest} ms");
+            compared += 1;
+            moved += (nearest > 1_000) as u32;
+        }
+    }
+    assert!(compared >= 10 && moved * 2 > compared, "{moved}/{compared}");
+}
+
+#[test]
+fn config_reads_from_partial_json_and_rejects_unknown_fields() {
+    let cfg: GenConfig =
+        serde_json::from_str(r#"{"seed": 5, "days": 3, "start": "2025-10-01"}"#).unwrap();
+    assert_eq!(cfg.seed, 5);
+    assert_eq!(cfg.days, 3);
+    assert_eq!(cfg.iocs, GenConfig::default().iocs);
+    let back: GenConfig = serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+    assert_eq!(back, cfg);
+    assert!(serde_json::from_str::<GenConfig>(r#"{"flows": 5}"#).is_err());
+}
