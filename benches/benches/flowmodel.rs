@@ -4,13 +4,12 @@
 //!
 //! `cargo bench -p iocflow-benches --bench flowmodel`
 
-use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use flowmodel::{AsNames, FlowParser, IocDayAcc, RawFlow, ViewContext, ioc_view};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 const FLOWS: usize = 1_000_000;
 const IOCS: u32 = 3_000;
@@ -55,13 +54,13 @@ fn documents() -> Vec<String> {
         .collect()
 }
 
-fn iocs() -> HashSet<IpAddr> {
+fn iocs() -> FxHashSet<IpAddr> {
     (0..IOCS).map(|i| IpAddr::V4(ioc(i))).collect()
 }
 
 fn transform_accumulate(
     flows: &[RawFlow],
-    set: &HashSet<IpAddr>,
+    set: &FxHashSet<IpAddr>,
     ctx: &ViewContext,
 ) -> FxHashMap<IpAddr, IocDayAcc> {
     let mut accs: FxHashMap<IpAddr, IocDayAcc> = FxHashMap::default();

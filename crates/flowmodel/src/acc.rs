@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::ops::AddAssign;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use crate::view::{Direction, IocFlow};
 
@@ -52,6 +53,35 @@ pub mod proto {
     pub const ICMPV6: u8 = 58;
 }
 
+/// A set of IP protocol numbers (256 bits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ProtoSet([u64; 4]);
+
+impl ProtoSet {
+    /// Adds a protocol.
+    #[inline]
+    pub fn insert(&mut self, p: u8) {
+        self.0[(p >> 6) as usize] |= 1 << (p & 63);
+    }
+
+    /// Whether `p` is in the set.
+    pub fn contains(&self, p: u8) -> bool {
+        self.0[(p >> 6) as usize] & (1 << (p & 63)) != 0
+    }
+
+    /// Union with another set.
+    pub fn merge(&mut self, o: Self) {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a |= b;
+        }
+    }
+
+    /// The protocols, ascending.
+    pub fn to_vec(&self) -> Vec<u8> {
+        (0..=255u8).filter(|p| self.contains(*p)).collect()
+    }
+}
+
 /// Flows, packets and octets of one direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DirStats {
@@ -64,10 +94,11 @@ pub struct DirStats {
 }
 
 impl AddAssign for DirStats {
+    #[inline]
     fn add_assign(&mut self, o: Self) {
-        self.flows += o.flows;
-        self.packets += o.packets;
-        self.octets += o.octets;
+        self.flows = self.flows.saturating_add(o.flows);
+        self.packets = self.packets.saturating_add(o.packets);
+        self.octets = self.octets.saturating_add(o.octets);
     }
 }
 
@@ -82,24 +113,52 @@ impl DirStats {
     }
 }
 
+/// A value that can be summed without overflowing (saturating): what [`Counts`] holds.
+pub trait Tally: Copy + Default {
+    /// `self + other`, saturating.
+    fn tally(self, other: Self) -> Self;
+}
+
+impl Tally for u32 {
+    #[inline]
+    fn tally(self, o: Self) -> Self {
+        self.saturating_add(o)
+    }
+}
+
+impl Tally for u64 {
+    #[inline]
+    fn tally(self, o: Self) -> Self {
+        self.saturating_add(o)
+    }
+}
+
+impl Tally for DirStats {
+    #[inline]
+    fn tally(mut self, o: Self) -> Self {
+        self += o;
+        self
+    }
+}
+
 /// Counts by a small key (a port, a flag combination, a protocol), kept as a sorted
 /// vector: compact for the one-to-three keys most pairs have, bounded by the key space
 /// (65,536 ports at most), and equal whenever the counts are equal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Counts<V = u64>(Vec<(u16, V)>);
+pub struct Counts<V = u64>(SmallVec<[(u16, V); 2]>);
 
 impl<V> Default for Counts<V> {
     fn default() -> Self {
-        Self(Vec::new())
+        Self(SmallVec::new())
     }
 }
 
-impl<V: Copy + Default + AddAssign> Counts<V> {
+impl<V: Tally> Counts<V> {
     /// Adds `v` to key `k`.
     #[inline]
     pub fn add(&mut self, k: u16, v: V) {
         match self.0.binary_search_by_key(&k, |e| e.0) {
-            Ok(i) => self.0[i].1 += v,
+            Ok(i) => self.0[i].1 = self.0[i].1.tally(v),
             Err(i) => self.0.insert(i, (k, v)),
         }
     }
@@ -107,7 +166,7 @@ impl<V: Copy + Default + AddAssign> Counts<V> {
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Self) {
         if self.0.is_empty() {
-            self.0.clone_from(&other.0);
+            self.0.extend_from_slice(&other.0);
             return;
         }
         for &(k, v) in &other.0 {
@@ -144,15 +203,15 @@ impl<V: Copy + Default + AddAssign> Counts<V> {
     }
 }
 
-impl Counts<u64> {
+impl<V: Tally + Into<u64> + Ord> Counts<V> {
     /// Sum of all counts.
     pub fn total(&self) -> u64 {
-        self.0.iter().map(|e| e.1).sum()
+        self.0.iter().map(|e| e.1.into()).sum()
     }
 
     /// The `n` keys with the highest counts, highest first (ties: lower key first).
     pub fn top(&self, n: usize) -> Vec<(u16, u64)> {
-        let mut v = self.0.clone();
+        let mut v: Vec<(u16, u64)> = self.0.iter().map(|&(k, c)| (k, c.into())).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v.truncate(n);
         v
@@ -164,6 +223,7 @@ impl Counts<u64> {
             .iter()
             .copied()
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(k, c)| (k, c.into()))
     }
 
     /// Share of the total carried by the keys for which `pred` holds (0 when empty).
@@ -172,7 +232,12 @@ impl Counts<u64> {
         if total == 0 {
             return 0.0;
         }
-        let hit: u64 = self.0.iter().filter(|e| pred(e.0)).map(|e| e.1).sum();
+        let hit: u64 = self
+            .0
+            .iter()
+            .filter(|e| pred(e.0))
+            .map(|e| e.1.into())
+            .sum();
         hit as f64 / total as f64
     }
 }
@@ -260,22 +325,22 @@ pub struct PairStats {
     /// Latest flow start.
     pub last_ms: i64,
     /// IoC ports of `Send` flows.
-    pub send_ioc_ports: Counts,
+    pub send_ioc_ports: Counts<u32>,
     /// RemoteIP ports of `Send` flows (the ports the IoC reached out to).
-    pub send_remote_ports: Counts,
+    pub send_remote_ports: Counts<u32>,
     /// IoC ports of `Rcv` flows (the ports the RemoteIP reached out to).
-    pub rcv_ioc_ports: Counts,
+    pub rcv_ioc_ports: Counts<u32>,
     /// RemoteIP ports of `Rcv` flows.
-    pub rcv_remote_ports: Counts,
+    pub rcv_remote_ports: Counts<u32>,
     /// RemoteIP ports of `Rcv` TCP flows whose flags look like an answer to a probe
     /// (SYN|ACK, RST, RST|ACK).
-    pub rcv_reply_ports: Counts,
+    pub rcv_reply_ports: Counts<u32>,
     /// `Send` TCP flows with exactly SYN.
-    pub send_syn_only: u64,
+    pub send_syn_only: u32,
     /// `Rcv` TCP flows with exactly SYN.
-    pub rcv_syn_only: u64,
-    /// Flows per IP protocol.
-    pub protocols: Counts,
+    pub rcv_syn_only: u32,
+    /// IP protocols seen ([`ProtoSet`]).
+    pub protocols: ProtoSet,
     /// Hours of the day (UTC) with at least one flow, as bits 0–23.
     pub hours: u32,
 }
@@ -294,7 +359,7 @@ impl Default for PairStats {
             rcv_reply_ports: Counts::default(),
             send_syn_only: 0,
             rcv_syn_only: 0,
-            protocols: Counts::default(),
+            protocols: ProtoSet::default(),
             hours: 0,
         }
     }
@@ -315,7 +380,7 @@ impl PairStats {
                 self.send_ioc_ports.add(r.ioc_port, 1);
                 self.send_remote_ports.add(r.remote_port, 1);
                 if tcp && tcp::is_syn_only(r.tcp_control_bits) {
-                    self.send_syn_only += 1;
+                    self.send_syn_only = self.send_syn_only.saturating_add(1);
                 }
             }
             Direction::Rcv => {
@@ -326,12 +391,12 @@ impl PairStats {
                     if tcp::is_reply_like(r.tcp_control_bits) {
                         self.rcv_reply_ports.add(r.remote_port, 1);
                     } else if tcp::is_syn_only(r.tcp_control_bits) {
-                        self.rcv_syn_only += 1;
+                        self.rcv_syn_only = self.rcv_syn_only.saturating_add(1);
                     }
                 }
             }
         }
-        self.protocols.add(r.protocol as u16, 1);
+        self.protocols.insert(r.protocol);
         self.first_ms = self.first_ms.min(r.time_stamp);
         self.last_ms = self.last_ms.max(r.time_stamp);
         self.hours |= 1 << hour_of(r.time_stamp);
@@ -348,9 +413,9 @@ impl PairStats {
         self.rcv_ioc_ports.merge(&o.rcv_ioc_ports);
         self.rcv_remote_ports.merge(&o.rcv_remote_ports);
         self.rcv_reply_ports.merge(&o.rcv_reply_ports);
-        self.send_syn_only += o.send_syn_only;
-        self.rcv_syn_only += o.rcv_syn_only;
-        self.protocols.merge(&o.protocols);
+        self.send_syn_only = self.send_syn_only.saturating_add(o.send_syn_only);
+        self.rcv_syn_only = self.rcv_syn_only.saturating_add(o.rcv_syn_only);
+        self.protocols.merge(o.protocols);
         self.hours |= o.hours;
     }
 
@@ -376,7 +441,7 @@ impl PairStats {
         self.rcv_reply_ports
             .iter()
             .filter(|&(p, _)| is_server_port(p) && self.send_remote_ports.contains(p))
-            .map(|(_, n)| n)
+            .map(|(_, n)| u64::from(n))
             .sum()
     }
 
@@ -509,7 +574,7 @@ impl IocDayAcc {
     }
 
     /// IoC ports of one direction, summed over RemoteIPs.
-    pub fn ioc_ports(&self, dir: Direction) -> Counts {
+    pub fn ioc_ports(&self, dir: Direction) -> Counts<u32> {
         let mut c = Counts::default();
         for p in self.pairs.values() {
             c.merge(match dir {
@@ -521,7 +586,7 @@ impl IocDayAcc {
     }
 
     /// RemoteIP ports of one direction, summed over RemoteIPs.
-    pub fn remote_ports(&self, dir: Direction) -> Counts {
+    pub fn remote_ports(&self, dir: Direction) -> Counts<u32> {
         let mut c = Counts::default();
         for p in self.pairs.values() {
             c.merge(match dir {
@@ -593,11 +658,11 @@ impl RemoteDayAcc {
         Some((first, last))
     }
 
-    /// Flows per protocol over every IoC.
-    pub fn protocols(&self) -> Counts {
-        let mut c = Counts::default();
+    /// Protocols seen over every IoC.
+    pub fn protocols(&self) -> ProtoSet {
+        let mut c = ProtoSet::default();
         for p in self.iocs.values() {
-            c.merge(&p.protocols);
+            c.merge(p.protocols);
         }
         c
     }

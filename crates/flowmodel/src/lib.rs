@@ -59,7 +59,9 @@ pub mod raw;
 pub mod summary;
 pub mod view;
 
-pub use acc::{BppHist, Counts, DirStats, IocDayAcc, PairStats, PpfHist, RemoteDayAcc};
+pub use acc::{
+    BppHist, Counts, DirStats, IocDayAcc, PairStats, PpfHist, ProtoSet, RemoteDayAcc, Tally,
+};
 pub use error::FlowError;
 pub use fieldmap::FieldMap;
 pub use ip::{IocSet, normalize_ip, parse_ip};

@@ -113,6 +113,48 @@ impl RawFlow {
     }
 }
 
+/// A raw flow serialises as the collector's IPFIX-named document (design.md §3), so what
+/// iocflow writes, [`FlowParser::default`] reads back.
+impl Serialize for RawFlow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let v4 = self.src.is_ipv4();
+        let mut m = s.serialize_map(None)?;
+        if let Some(e) = &self.exporter {
+            m.serialize_entry("exporterIP", e)?;
+        }
+        m.serialize_entry("sourceIPAddress", &self.src)?;
+        m.serialize_entry("destinationIPAddress", &self.dst)?;
+        let (sk, dk) = if v4 {
+            ("sourceIPv4Address", "destinationIPv4Address")
+        } else {
+            ("sourceIPv6Address", "destinationIPv6Address")
+        };
+        m.serialize_entry(sk, &self.src)?;
+        m.serialize_entry(dk, &self.dst)?;
+        m.serialize_entry("protocolIdentifier", &self.protocol)?;
+        m.serialize_entry("sourceTransportPort", &self.src_port)?;
+        m.serialize_entry("destinationTransportPort", &self.dst_port)?;
+        m.serialize_entry("tcpControlBits", &self.tcp_flags)?;
+        m.serialize_entry("octetDeltaCount", &self.octets)?;
+        m.serialize_entry("packetDeltaCount", &self.packets)?;
+        m.serialize_entry("flowStartMilliseconds", &self.start_ms)?;
+        if let Some(end) = self.end_ms {
+            m.serialize_entry("flowEndMilliseconds", &end)?;
+        }
+        m.serialize_entry("bgpSourceAsNumber", &self.src_as)?;
+        m.serialize_entry("bgpDestinationAsNumber", &self.dst_as)?;
+        m.serialize_entry("ipVersion", &self.ip_version())?;
+        if let Some(g) = &self.src_geo {
+            m.serialize_entry("srcGeoip", g)?;
+        }
+        if let Some(g) = &self.dst_geo {
+            m.serialize_entry("dstGeoip", g)?;
+        }
+        m.end()
+    }
+}
+
 /// Reads flow documents (JSON objects, one per flow) through a [`FieldMap`].
 ///
 /// With the default IPFIX map the parser uses a typed, borrowing fast path; any other
@@ -220,10 +262,11 @@ fn get_path<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
         return Some(v);
     }
     for (dot, _) in path.match_indices('.') {
-        if let Some(inner) = obj.get(&path[..dot]) {
-            if let Some(v) = get_path(inner, &path[dot + 1..]) {
-                return Some(v);
-            }
+        if let Some(v) = obj
+            .get(&path[..dot])
+            .and_then(|inner| get_path(inner, &path[dot + 1..]))
+        {
+            return Some(v);
         }
     }
     None

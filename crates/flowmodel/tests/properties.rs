@@ -180,3 +180,13 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
         ]
     })
 }
+
+proptest! {
+    #[test]
+    fn raw_flow_written_as_ipfix_reads_back_identically(f in arb_flow()) {
+        let geo = flowmodel::Geo::from_json(r#"{"city":"Shatin","coordinates":[114.17,22.38]}"#);
+        let f = RawFlow { dst_geo: geo, end_ms: Some(f.start_ms + 5), ..f };
+        let text = serde_json::to_vec(&f).unwrap();
+        prop_assert_eq!(FlowParser::default().parse(&text).unwrap(), f);
+    }
+}
