@@ -10,7 +10,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use flowgen::{GenConfig, Generator};
 
 fn bench(c: &mut Criterion) {
-    // A realistic backbone day: 3,000 IoCs (150 of them wide), 2 M flows.
+    // A realistic backbone day: 3,000 IoCs (150 of them wide), 3 M flows.
     let large = Generator::new(GenConfig::default()).expect("default config is valid");
     // A benchmark day with 1 M flows and 1,000 IoCs, half of it background.
     let mid = Generator::new(GenConfig {
@@ -24,7 +24,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(8));
     g.warm_up_time(Duration::from_secs(1));
-    for (name, generator) in [("default_2M", &large), ("1M_1000_iocs", &mid)] {
+    for (name, generator) in [("default_3M", &large), ("1M_1000_iocs", &mid)] {
         let n = generator.for_each_flow(3, |_| {}).expect("day in range");
         g.throughput(Throughput::Elements(n));
         g.bench_function(format!("stream_{name}"), |b| {

@@ -10,7 +10,7 @@ use crate::error::GenError;
 /// bytes.
 ///
 /// Three starting points: [`GenConfig::default`] (a realistic day: 3,000 IoCs,
-/// 2 M flows a day, 14 days), [`GenConfig::demo`] (what `iocflow demo` runs: 14 days,
+/// 3 M flows a day of which ~1.8 M planted, 14 days), [`GenConfig::demo`] (what `iocflow demo` runs: 14 days,
 /// small enough to write to disk in seconds) and [`GenConfig::small`] (CI-sized days of
 /// about 60,000 flows).
 ///
@@ -71,7 +71,7 @@ impl Default for GenConfig {
             seed: 0x10CF_1044,
             start: NaiveDate::from_ymd_opt(2025, 9, 1).expect("valid constant date"),
             days: 14,
-            flows_per_day: 2_000_000,
+            flows_per_day: 3_000_000,
             iocs: 3_000,
             internal_v4: vec![
                 "140.112.0.0/16".parse().expect("valid constant net"),
@@ -84,7 +84,7 @@ impl Default for GenConfig {
             ipv6_share: 0.06,
             nodata_share: 0.34,
             wide_share: 0.05,
-            wide_flows: (10_500, 15_000),
+            wide_flows: (10_200, 12_000),
             scanner_share: 0.08,
             scan_probes: (60, 600),
             dos_share: 0.03,

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 fn cfg(seed: u64) -> GenConfig {
     GenConfig {
-        flows_per_day: 45_000,
+        flows_per_day: 30_000,
+        iocs: 40,
         ..GenConfig::small(seed, 2)
     }
 }
