@@ -217,7 +217,9 @@ impl World {
             let period = DAY_MS / k as i64;
             for j in 0..k as i64 {
                 let jitter = rng.i64(-600_000..=600_000);
-                let t = (bot.phase * period as f64) as i64 + j * period + jitter;
+                // Jitter wraps around midnight instead of piling up at 00:00.
+                let t =
+                    ((bot.phase * period as f64) as i64 + j * period + jitter).rem_euclid(DAY_MS);
                 let sp = host.os.port(&mut rng);
                 let octets = bot.pkts * (f.pkt_base + rng.u64(0..16));
                 let dur = if bot.pkts == 2 { rng.i64(1..3_000) } else { 0 };
@@ -241,7 +243,9 @@ impl World {
         let (lo, hi) = self.cfg.scan_probes;
         let n = rng.u32(lo..=hi);
         let gap = rng.i64(20..2_000);
-        let mut t = self.tod(&mut rng).min(DAY_MS - 1 - gap * n as i64).max(0);
+        // The sweep (n gaps of up to 1.25 × gap) fits in the day.
+        let sweep = (gap + gap / 4) * n as i64;
+        let mut t = self.tod(&mut rng).min(DAY_MS - 1 - sweep).max(0);
         let mut seen: HashSet<IpAddr> = HashSet::with_capacity(n as usize);
         let mut responders = Vec::new();
         let mut k = 0usize;

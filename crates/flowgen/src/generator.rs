@@ -87,7 +87,7 @@ impl Generator {
     /// not sorted by time (a collector's index is not either).
     pub fn day_flows(&self, day: u32) -> Result<Vec<RawFlow>, GenError> {
         self.check(day)?;
-        let mut v = Vec::with_capacity(self.w.cfg.flows_per_day as usize);
+        let mut v = Vec::with_capacity(self.w.cfg.flows_per_day.min(1 << 24) as usize);
         self.w.generate(day, &mut |f| v.push(f));
         Ok(v)
     }
@@ -108,7 +108,8 @@ impl Generator {
         if gzip {
             let mut enc = GzEncoder::new(w, Compression::new(1));
             let n = self.write_lines(day, &mut enc)?;
-            enc.finish().map_err(io("gzip stream"))?;
+            let mut inner = enc.finish().map_err(io("gzip stream"))?;
+            inner.flush().map_err(io("gzip stream"))?;
             Ok(n)
         } else {
             let mut w = w;
@@ -164,13 +165,15 @@ impl Generator {
             s.push_str(&ip.to_string());
             s.push('\n');
         }
-        w.write_all(s.as_bytes()).map_err(io("blocklist"))
+        w.write_all(s.as_bytes()).map_err(io("blocklist"))?;
+        w.flush().map_err(io("blocklist"))
     }
 
     /// Writes the ground truth as pretty JSON.
-    pub fn write_truth<W: Write>(&self, w: W) -> Result<(), GenError> {
-        serde_json::to_writer_pretty(w, &self.truth())?;
-        Ok(())
+    pub fn write_truth<W: Write>(&self, mut w: W) -> Result<(), GenError> {
+        serde_json::to_writer_pretty(&mut w, &self.truth())?;
+        w.write_all(b"\n").map_err(io("ground truth"))?;
+        w.flush().map_err(io("ground truth"))
     }
 
     /// Writes a whole run into `dir` (created if missing): `flows-YYYY-MM-DD.jsonl` (or
@@ -193,9 +196,7 @@ impl Generator {
         }
         let p = dir.join("truth.json");
         let f = File::create(&p).map_err(io(p.display().to_string()))?;
-        let mut bw = BufWriter::new(f);
-        self.write_truth(&mut bw)?;
-        bw.flush().map_err(io(p.display().to_string()))?;
+        self.write_truth(BufWriter::new(f))?;
         paths.push(p);
         Ok(paths)
     }
@@ -308,7 +309,7 @@ impl Generator {
                 migration,
             });
         }
-        bots.sort_by(|a, b| a.ip.cmp(&b.ip));
+        bots.sort_by_key(|b| b.ip);
 
         let mut scanners = Vec::new();
         for (i, s) in w.scanners.iter().enumerate() {
@@ -379,7 +380,7 @@ impl Generator {
                 }
             })
             .collect();
-        iocs.sort_by(|a, b| a.ip.cmp(&b.ip));
+        iocs.sort_by_key(|t| t.ip);
         nodata.sort();
         wide.sort();
 

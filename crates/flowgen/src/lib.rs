@@ -30,6 +30,26 @@
 //! the blocklist halfway through the run), APT connections to one internal server
 //! port, and IoCs that merely send packets to a few hosts.
 //!
+//! # Traps the data holds on purpose
+//!
+//! - Scan replies (SYN|ACK, RST|ACK from the probed server port) and flood victims'
+//!   RSTs are flows *from* internal hosts *to* an IoC: they are not check-ins, and those
+//!   hosts ([`ScannerTruth::responders`], [`GroundTruth::contacted_only`]) are not bots.
+//! - `Candidate` IoCs that serve a few internal clients answer each connection to the
+//!   client's ephemeral port, so one RemoteIP sees `Send` flows on many distinct ports:
+//!   a vertical-scan rule that counts those answers misfires.
+//! - About 9 % of hosts use Windows XP-style ports (1025–5000), below the default
+//!   ephemeral threshold, bots included; relays of families of 5–9 bots (or fewer than
+//!   10 active that day) are `Candidate`, not `CheckIn`.
+//! - Everybody queries the public resolver on the blocklist (8.8.8.8, `Wide`), bots and
+//!   contacted-only hosts too.
+//! - After the migration the old relay is still listed but silent (`NoData`), and the
+//!   new relay is on no list: only the family's members talk to it.
+//! - Flows are not in time order, and planted flows come before background ones.
+//!
+//! Expected classes follow detection-anchors.md §9.4 with the defaults of §9.11; the
+//! crate's tests check them with a reference implementation of those rules.
+//!
 //! # Example
 //!
 //! ```

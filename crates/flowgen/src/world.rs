@@ -279,48 +279,63 @@ struct AddrGen<'a> {
     cfg: &'a GenConfig,
 }
 
+/// Attempts at drawing a fresh address before the space counts as exhausted.
+const MAX_TRIES: u32 = 1_000_000;
+
+fn exhausted(what: &str) -> GenError {
+    GenError::InvalidConfig(format!(
+        "no free {what} address left: the networks are too small for the host counts"
+    ))
+}
+
 impl AddrGen<'_> {
-    fn internal4(&mut self, rng: &mut Rng, net_idx: usize) -> Ipv4Addr {
+    fn internal4(&mut self, rng: &mut Rng, net_idx: usize) -> Result<Ipv4Addr, GenError> {
         let net = self.cfg.internal_v4[net_idx];
         let base = u32::from(net.network());
         let size = 1u64 << (32 - net.prefix_len());
-        loop {
+        for _ in 0..MAX_TRIES {
             let off = rng.u64(1..size - 1) as u32;
             let a = Ipv4Addr::from(base | off);
             let last = a.octets()[3];
             if last != 0 && last != 255 && self.used.insert(IpAddr::V4(a)) {
-                return a;
+                return Ok(a);
             }
         }
+        Err(exhausted("internal IPv4"))
     }
 
-    fn internal6(&mut self, rng: &mut Rng, net_idx: usize) -> Ipv6Addr {
+    fn internal6(&mut self, rng: &mut Rng, net_idx: usize) -> Result<Ipv6Addr, GenError> {
         let net = self.cfg.internal_v6[net_idx];
         let base = u128::from(net.network());
         let mask = u128::MAX >> net.prefix_len();
-        loop {
+        for _ in 0..MAX_TRIES {
             let subnet = (rng.u16(..) as u128) << 64;
             let host = rng.u16(1..) as u128;
             let a = Ipv6Addr::from(base | ((subnet | host) & mask));
             if self.used.insert(IpAddr::V6(a)) {
-                return a;
+                return Ok(a);
             }
         }
+        Err(exhausted("internal IPv6"))
     }
 
-    fn external4(&mut self, rng: &mut Rng, site_idx: usize) -> Ipv4Addr {
-        let first = EXT_SITES[site_idx].first_octet;
-        loop {
+    fn external4(&mut self, rng: &mut Rng, site_idx: usize) -> Result<Ipv4Addr, GenError> {
+        for i in 0..MAX_TRIES {
+            // Move on to another site's space if the configured internal networks
+            // cover this one.
+            let site = (site_idx + (i / 64) as usize) % EXT_SITES.len();
+            let first = EXT_SITES[site].first_octet;
             let a = Ipv4Addr::new(first, rng.u8(..), rng.u8(..), rng.u8(1..=254));
             let internal = self.cfg.internal_v4.iter().any(|n| n.contains(&a));
             if !internal && self.used.insert(IpAddr::V4(a)) {
-                return a;
+                return Ok(a);
             }
         }
+        Err(exhausted("external IPv4"))
     }
 
-    fn external6(&mut self, rng: &mut Rng, site_idx: usize) -> Ipv6Addr {
-        loop {
+    fn external6(&mut self, rng: &mut Rng, site_idx: usize) -> Result<Ipv6Addr, GenError> {
+        for _ in 0..MAX_TRIES {
             let a = Ipv6Addr::new(
                 0x2400 + 0x10 * site_idx as u16,
                 rng.u16(..),
@@ -333,9 +348,10 @@ impl AddrGen<'_> {
             );
             let internal = self.cfg.internal_v6.iter().any(|n| n.contains(&a));
             if !internal && self.used.insert(IpAddr::V6(a)) {
-                return a;
+                return Ok(a);
             }
         }
+        Err(exhausted("external IPv6"))
     }
 }
 
@@ -377,7 +393,7 @@ impl World {
         for i in 0..cfg.internal_hosts {
             let n = i % nets4.len();
             int4.push(Host {
-                ip: IpAddr::V4(ag.internal4(&mut rng, n)),
+                ip: IpAddr::V4(ag.internal4(&mut rng, n)?),
                 asn: INTERNAL_ASN,
                 geo: nets4[n].geo.clone(),
                 exporter: Some(nets4[n].exporter),
@@ -390,7 +406,7 @@ impl World {
                 let n = i % cfg.internal_v6.len();
                 let net4 = &nets4[n % nets4.len()];
                 int6.push(Host {
-                    ip: IpAddr::V6(ag.internal6(&mut rng, n)),
+                    ip: IpAddr::V6(ag.internal6(&mut rng, n)?),
                     asn: INTERNAL_ASN,
                     geo: net4.geo.clone(),
                     exporter: Some(net4.exporter),
@@ -405,24 +421,24 @@ impl World {
         let ext_host = |ag: &mut AddrGen<'_>, rng: &mut Rng, v6: bool| {
             let s = rng.usize(0..EXT_SITES.len());
             let ip = if v6 {
-                IpAddr::V6(ag.external6(rng, s))
+                IpAddr::V6(ag.external6(rng, s)?)
             } else {
-                IpAddr::V4(ag.external4(rng, s))
+                IpAddr::V4(ag.external4(rng, s)?)
             };
-            Host {
+            Ok::<Host, GenError>(Host {
                 ip,
                 asn: EXT_SITES[s].asn,
                 geo: ext_geos[s].clone(),
                 exporter: None,
                 os: pick_os(rng),
-            }
+            })
         };
         let ext4: Vec<Host> = (0..cfg.external_hosts)
             .map(|_| ext_host(&mut ag, &mut rng, false))
-            .collect();
+            .collect::<Result<_, _>>()?;
         let ext6: Vec<Host> = (0..(cfg.external_hosts / 10).max(50))
             .map(|_| ext_host(&mut ag, &mut rng, true))
-            .collect();
+            .collect::<Result<_, _>>()?;
 
         // Internal hosts with a planted role come off a shuffled pool, so roles never
         // overlap (a bot is never also a contacted-only host).
@@ -452,15 +468,15 @@ impl World {
         let mut iocs: Vec<Ioc> = Vec::with_capacity(n);
         let new_ioc =
             |iocs: &mut Vec<Ioc>, ag: &mut AddrGen<'_>, rng: &mut Rng, kind: IocKind, v6: bool| {
-                let host = ext_host(ag, rng, v6);
+                let host = ext_host(ag, rng, v6)?;
                 iocs.push(Ioc { host, kind });
-                iocs.len() - 1
+                Ok::<usize, GenError>(iocs.len() - 1)
             };
         let well_known_resolver: IpAddr = IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8));
 
         let mut wides = Vec::new();
         for i in 0..n_wide {
-            let idx = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Wide, false);
+            let idx = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Wide, false)?;
             let service = match i % 3 {
                 0 => WideService::Dns,
                 1 => WideService::Https,
@@ -480,14 +496,21 @@ impl World {
         let mut families = Vec::new();
         let (smin, smax) = cfg.family_size;
         for f in 0..cfg.families {
-            let relay_ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Relay, false);
+            let relay_ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Relay, false)?;
             let size = if f == 0 {
                 // The migrating family is big enough to be a clear CheckIn.
                 let lo = smin.max(20).min(smax);
                 lo + rng.usize(0..=(smax - lo) / 2)
             } else {
-                let (lo, hi) = ((smin as f64).ln(), (smax as f64 + 1.0).ln());
-                ((lo + (hi - lo) * rng.f64()).exp() as usize).clamp(smin, smax)
+                // Persistent families (odd numbers) are big enough to be a CheckIn every
+                // day; the others may be small (5–9 bots give a Candidate relay).
+                let lo_size = if f % 2 == 1 {
+                    smin.max(15).min(smax)
+                } else {
+                    smin
+                };
+                let (lo, hi) = ((lo_size as f64).ln(), (smax as f64 + 1.0).ln());
+                ((lo + (hi - lo) * rng.f64()).exp() as usize).clamp(lo_size, smax)
             };
             let proto = if f % 3 == 1 { 6 } else { 17 };
             let port = if proto == 6 {
@@ -523,11 +546,14 @@ impl World {
                 let last = (first + 2 + rng.u32(0..days - first)).min(days - 1);
                 (first, last)
             };
-            let migration = (f == 0 && days >= 2).then(|| {
-                let mut relay = ext_host(&mut ag, &mut rng, false);
+            let migration = if f == 0 && days >= 2 {
+                // The new relay is a fresh address: on no blocklist, in no background.
+                let mut relay = ext_host(&mut ag, &mut rng, false)?;
                 relay.os = ClientOs::Linux;
-                (days / 2, relay)
-            });
+                Some((days / 2, relay))
+            } else {
+                None
+            };
             families.push(Family {
                 id: f as u32,
                 relay_ioc,
@@ -543,7 +569,7 @@ impl World {
 
         let mut scanners = Vec::new();
         for _ in 0..n_scan {
-            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Scanner, false);
+            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Scanner, false)?;
             let all = [22u16, 23, 445, 3389, 80, 8080, 5555, 2323, 6379, 9200];
             let k = rng.usize(1..=3);
             let mut ports: Vec<u16> = Vec::new();
@@ -559,7 +585,7 @@ impl World {
                 src_port: rng.bool().then(|| rng.u16(1024..=65535)),
                 probe_octets: [40, 44, 60][rng.usize(0..3)],
                 answer_rate: 0.04 + 0.08 * rng.f64(),
-                days: days_with(&mut rng, days, 0.7, 1),
+                days: days_with(&mut rng, days, 0.85, 1),
             });
         }
 
@@ -570,7 +596,7 @@ impl World {
                 IocKind::DosReflection,
                 IocKind::DosFloodTo,
             ][i % 3];
-            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, kind, false);
+            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, kind, false)?;
             let peers = match kind {
                 IocKind::DosReflection => {
                     let k = rng.usize(5..=30);
@@ -599,7 +625,7 @@ impl World {
 
         let mut apts = Vec::new();
         for _ in 0..cfg.apt {
-            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Apt, false);
+            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Apt, false)?;
             let target = take(&mut free4, 1, "APT targets")?[0];
             apts.push(Apt {
                 ioc,
@@ -611,19 +637,19 @@ impl World {
 
         let mut contacts = Vec::new();
         for _ in 0..n_contact {
-            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::ContactOnly, false);
+            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::ContactOnly, false)?;
             let k = rng.usize(3..=6);
             contacts.push(Contact {
                 ioc,
                 targets: take(&mut free4, k, "contacted-only hosts")?,
-                days: days_with(&mut rng, days, 0.5, 1),
+                days: days_with(&mut rng, days, 0.8, 1),
             });
         }
 
         let mut cands = Vec::new();
         for _ in 0..n_cand {
             let v6 = !int6.is_empty() && rng.f64() < 0.08;
-            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Candidate, v6);
+            let ioc = new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::Candidate, v6)?;
             let k = rng.usize(1..=8);
             let remotes = (0..k)
                 .map(|_| {
@@ -638,13 +664,13 @@ impl World {
                 ioc,
                 remotes,
                 port: [443, 80, 8443, 8080, 25][rng.usize(0..5)],
-                days: days_with(&mut rng, days, 0.5, 1),
+                days: days_with(&mut rng, days, 0.85, 1),
             });
         }
 
         for _ in 0..n_nodata {
             let v6 = rng.f64() < 0.05;
-            new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::NoData, v6);
+            new_ioc(&mut iocs, &mut ag, &mut rng, IocKind::NoData, v6)?;
         }
 
         let weights = [
