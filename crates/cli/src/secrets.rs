@@ -23,10 +23,8 @@ impl fmt::Debug for Secret {
 /// Reads secret `name` from the environment, or from the file named by `name_FILE`
 /// (trailing newline trimmed). `Ok(None)` when neither is set.
 pub fn from_env(name: &str) -> anyhow::Result<Option<Secret>> {
-    if let Ok(v) = std::env::var(name) {
-        if !v.is_empty() {
-            return Ok(Some(Secret(v)));
-        }
+    if let Some(v) = std::env::var(name).ok().filter(|v| !v.is_empty()) {
+        return Ok(Some(Secret(v)));
     }
     let file_var = format!("{name}_FILE");
     if let Ok(path) = std::env::var(&file_var) {

@@ -119,7 +119,7 @@ fn rerun_of_a_day_replaces_it_and_never_duplicates() {
 #[test]
 fn verdicts_are_upserted_and_filtered_by_network() {
     let dir = tempfile::tempdir().unwrap();
-    let mut db = SqliteStore::open(dir.path()).unwrap();
+    let db = SqliteStore::open(dir.path()).unwrap();
     let row = |addr: &str, score: f64| VerdictRow {
         ip: ip(addr),
         score,
