@@ -286,9 +286,12 @@ pub struct GenerateArgs {
     /// Number of days.
     #[arg(long, default_value_t = 14)]
     pub days: u32,
-    /// Flows per day.
-    #[arg(long, default_value_t = 200_000)]
+    /// Flows per day (planted behaviour first, background fills the rest).
+    #[arg(long, default_value_t = 3_000_000)]
     pub flows_per_day: u64,
+    /// IoCs on each day's blocklist.
+    #[arg(long, default_value_t = 3_000)]
+    pub iocs: usize,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -306,8 +309,11 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 14)]
     pub days: u32,
     /// Flows per day.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 300_000)]
     pub flows_per_day: u64,
+    /// IoCs on each day's blocklist.
+    #[arg(long, default_value_t = 300)]
+    pub iocs: usize,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

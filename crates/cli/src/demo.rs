@@ -15,19 +15,32 @@ use crate::metrics::Metrics;
 use crate::sink::Results;
 use crate::{Outcome, UsageError};
 
-fn generator(days: u32, flows_per_day: u64, seed: u64) -> anyhow::Result<flowgen::Generator> {
+fn generator(
+    base: flowgen::GenConfig,
+    days: u32,
+    flows_per_day: u64,
+    iocs: usize,
+    seed: u64,
+) -> anyhow::Result<flowgen::Generator> {
     let cfg = flowgen::GenConfig {
         seed,
         days,
         flows_per_day,
-        ..flowgen::GenConfig::default()
+        iocs,
+        ..base
     };
     flowgen::Generator::new(cfg).map_err(|e| UsageError(format!("generator: {e}")).into())
 }
 
 /// `iocflow generate`.
 pub fn generate(a: &GenerateArgs) -> anyhow::Result<Outcome> {
-    let g = generator(a.days, a.flows_per_day, a.seed)?;
+    let g = generator(
+        flowgen::GenConfig::default(),
+        a.days,
+        a.flows_per_day,
+        a.iocs,
+        a.seed,
+    )?;
     let paths = g
         .write_dir(&a.out, a.gzip)
         .with_context(|| format!("writing {}", a.out.display()))?;
@@ -107,7 +120,13 @@ pub fn demo(a: &DemoArgs, cfg: &Config, m: &mut Metrics, show: bool) -> anyhow::
         .clone()
         .unwrap_or_else(|| cfg.store.data_dir.clone());
     let input = data_dir.join("demo-input");
-    let g = generator(a.days, a.flows_per_day, a.seed)?;
+    let g = generator(
+        flowgen::GenConfig::demo(),
+        a.days,
+        a.flows_per_day,
+        a.iocs,
+        a.seed,
+    )?;
     if !a.json {
         println!(
             "generating {} days of {} flows (seed {}) into {}",
