@@ -526,7 +526,7 @@ fn a_blocklist_url_that_is_down_falls_back_to_the_last_snapshot_with_exit_3() {
         stdout.contains("FALLBACK to the snapshot of 2011-08-18"),
         "{stdout}"
     );
-    assert!(down.hits() >= 1);
+    assert!(down.calls() >= 1);
     assert!(
         !stdout.contains("s3cr3t") && !stderr.contains("s3cr3t"),
         "the token leaked"
