@@ -1,6 +1,5 @@
 //! The IoC-centric view of a flow: the record the NOC's dashboards read.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -26,14 +25,14 @@ pub enum Direction {
 /// An ASN → name table, shared by every record (names are reference-counted).
 #[derive(Debug, Clone)]
 pub struct AsNames {
-    names: HashMap<u32, Arc<str>>,
+    names: rustc_hash::FxHashMap<u32, Arc<str>>,
     unknown: Arc<str>,
 }
 
 impl Default for AsNames {
     fn default() -> Self {
         Self {
-            names: HashMap::new(),
+            names: Default::default(),
             unknown: Arc::from(UNKNOWN_AS_NAME),
         }
     }
@@ -81,7 +80,11 @@ impl AsNames {
     }
 
     /// The name of `asn`, or the shared [`UNKNOWN_AS_NAME`].
+    #[inline]
     pub fn name(&self, asn: u32) -> Arc<str> {
+        if self.names.is_empty() {
+            return self.unknown.clone();
+        }
         self.names
             .get(&asn)
             .cloned()
@@ -250,12 +253,49 @@ impl IocFlow {
     }
 }
 
-/// Up to two IoC-view records of one raw flow (see [`ioc_view`]).
-pub type IocSides = std::iter::Flatten<std::array::IntoIter<Option<IocFlow>, 2>>;
+/// Up to two IoC-view records of one raw flow (see [`ioc_view`]), built lazily: a
+/// record is only constructed when the iterator reaches it, so nothing large is moved
+/// around for sides that are not IoCs.
+pub struct IocSides<'a, F> {
+    raw: &'a RawFlow,
+    ctx: &'a ViewContext,
+    total_flows: F,
+    send: bool,
+    rcv: bool,
+}
+
+impl<F: Fn(IpAddr) -> u64> Iterator for IocSides<'_, F> {
+    type Item = IocFlow;
+
+    #[inline]
+    fn next(&mut self) -> Option<IocFlow> {
+        if self.send {
+            self.send = false;
+            let total = (self.total_flows)(self.raw.src);
+            return Some(IocFlow::from_raw(
+                self.raw,
+                Direction::Send,
+                total,
+                self.ctx,
+            ));
+        }
+        if self.rcv {
+            self.rcv = false;
+            let total = (self.total_flows)(self.raw.dst);
+            return Some(IocFlow::from_raw(self.raw, Direction::Rcv, total, self.ctx));
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::from(self.send) + usize::from(self.rcv);
+        (n, Some(n))
+    }
+}
 
 /// The IoC view of one raw flow: one record per side that is an IoC — none when neither
-/// is, two when both are. `total_flows` gives each IoC's exact total for the day (return
-/// 0 when it is not known yet).
+/// is, two when both are (the `Send` record first). `total_flows` gives each IoC's exact
+/// total for the day (return 0 when it is not known yet).
 ///
 /// ```
 /// use std::collections::HashSet;
@@ -273,17 +313,18 @@ pub type IocSides = std::iter::Flatten<std::array::IntoIter<Option<IocFlow>, 2>>
 /// assert_eq!(recs[0].direction, Direction::Rcv);
 /// assert_eq!(recs[0].ioc_port, 45);
 /// ```
-pub fn ioc_view<S: IocSet + ?Sized>(
-    raw: &RawFlow,
+#[inline]
+pub fn ioc_view<'a, S: IocSet + ?Sized, F: Fn(IpAddr) -> u64>(
+    raw: &'a RawFlow,
     iocs: &S,
-    total_flows: impl Fn(IpAddr) -> u64,
-    ctx: &ViewContext,
-) -> IocSides {
-    let send = iocs
-        .contains(raw.src)
-        .then(|| IocFlow::from_raw(raw, Direction::Send, total_flows(raw.src), ctx));
-    let rcv = iocs
-        .contains(raw.dst)
-        .then(|| IocFlow::from_raw(raw, Direction::Rcv, total_flows(raw.dst), ctx));
-    [send, rcv].into_iter().flatten()
+    total_flows: F,
+    ctx: &'a ViewContext,
+) -> IocSides<'a, F> {
+    IocSides {
+        raw,
+        ctx,
+        total_flows,
+        send: iocs.contains(raw.src),
+        rcv: iocs.contains(raw.dst),
+    }
 }
