@@ -1,0 +1,811 @@
+//! `iocflow run` end to end against Elasticsearch mocks (httpmock): one mock server is
+//! the flow cluster (`--es`), the other the result cluster (`--store-es`). Every request
+//! the run makes is expected exactly (method, path, query parameters, content type,
+//! body) with its hit count, and a last catch-all mock must stay unhit, so a request
+//! nobody expected fails the test instead of vanishing into a 404.
+//!
+//! The same flows, given as a JSON Lines file to the embedded store, must give the same
+//! IoC summaries, RemoteIP summaries and IoC-view flows as the documents the cluster run
+//! bulk-indexed.
+//!
+//! Wire contract: `shared/docs/elasticsearch-api.md`; index names and mappings:
+//! `design.md` §7.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use assert_cmd::Command;
+use chrono::NaiveDate;
+use httpmock::prelude::*;
+use httpmock::{HttpMockRequest, Mock};
+use serde_json::{Value, json};
+
+const DATE: &str = "2025-09-05";
+/// 2025-09-05T00:00:00Z in epoch ms.
+const DAY_START: i64 = 1_757_030_400_000;
+/// The next midnight: the end of the day's `[gte, lt)` range.
+const DAY_END: i64 = DAY_START + 86_400_000;
+
+/// Which flow indices a run reads and where each IoC's flows live.
+#[derive(Clone, Copy)]
+struct Layout {
+    /// `--flow-index`.
+    pattern: &'static str,
+    /// The pattern for the day.
+    indices: &'static [&'static str],
+    talker_index: &'static str,
+    checkin_index: &'static str,
+}
+
+/// Two backbones' indices, one IoC's flows in each.
+const TWO_INDICES: Layout = Layout {
+    pattern: "twaren-{date},tanet-{date}",
+    indices: &["twaren-2025.09.05", "tanet-2025.09.05"],
+    talker_index: "twaren-2025.09.05",
+    checkin_index: "tanet-2025.09.05",
+};
+
+/// One index holding everything.
+const ONE_INDEX: Layout = Layout {
+    pattern: "tanet-{date}",
+    indices: &["tanet-2025.09.05"],
+    talker_index: "tanet-2025.09.05",
+    checkin_index: "tanet-2025.09.05",
+};
+
+/// An IoC talking to one RemoteIP, once in the very last millisecond of the day.
+const IOC_TALKER: &str = "163.26.171.228";
+/// An IoC checking in with three servers on 443, twice each.
+const IOC_CHECKIN: &str = "140.117.60.23";
+/// An IoC without a single flow: NoData.
+const IOC_SILENT: &str = "61.219.11.153";
+const REMOTE_TALKER: &str = "134.122.129.10";
+const CHECKIN_SERVERS: [&str; 3] = ["45.77.12.1", "45.77.12.2", "45.77.12.3"];
+
+/// The `iocflow` binary, built once for this test run. `iocflow-cli` is a bin-only
+/// package, which cargo does not build for a dependent crate, so the binary is built
+/// here (a no-op when it is up to date) rather than risking a stale one.
+fn iocflow() -> Command {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = std::process::Command::new(cargo)
+            .current_dir(&root)
+            .args(["build", "--quiet", "-p", "iocflow-cli", "--bin", "iocflow"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the iocflow binary failed");
+    });
+    #[allow(deprecated)]
+    Command::cargo_bin("iocflow").expect("iocflow binary")
+}
+
+/// One raw flow document in design.md §3 shape.
+fn flow_doc(src: &str, dst: &str, sport: u16, dport: u16, start: i64, octets: u64) -> Value {
+    let geo_tw = json!({"country_code": "TW", "city": "Tainan_City", "longitude": 120.214798,
+        "latitude": 22.991699, "coordinates": [120.214798, 22.991699]});
+    let geo_hk = json!({"country_code": "HK", "city": "Shatin", "longitude": 114.177902,
+        "latitude": 22.3829, "coordinates": [114.177902, 22.3829]});
+    let (sg, dg, sas, das) = if src.starts_with("163.") || src.starts_with("140.") {
+        (geo_tw, geo_hk, 1659, 152_194)
+    } else {
+        (geo_hk, geo_tw, 152_194, 1659)
+    };
+    json!({"exporterIP": "192.192.68.33", "sourceIPAddress": src, "destinationIPAddress": dst,
+        "sourceIPv4Address": src, "destinationIPv4Address": dst,
+        "protocolIdentifier": 6, "sourceTransportPort": sport, "destinationTransportPort": dport,
+        "tcpControlBits": 24, "octetDeltaCount": octets, "packetDeltaCount": octets / 50 + 1,
+        "flowStartMilliseconds": start, "flowEndMilliseconds": start + 1200,
+        "bgpSourceAsNumber": sas, "bgpDestinationAsNumber": das, "ipVersion": 4,
+        "srcGeoip": sg, "dstGeoip": dg})
+}
+
+/// The day's flows as Elasticsearch hits (`_index`, `_id`, `_source`), per IoC.
+fn talker_hits(index: &str) -> Vec<Value> {
+    let docs = [
+        flow_doc(IOC_TALKER, REMOTE_TALKER, 13216, 45, 1_757_057_835_008, 52),
+        flow_doc(
+            REMOTE_TALKER,
+            IOC_TALKER,
+            45,
+            13216,
+            1_757_057_836_008,
+            1500,
+        ),
+        // The last millisecond of the day belongs to the day.
+        flow_doc(IOC_TALKER, REMOTE_TALKER, 13217, 45, DAY_END - 1, 80),
+    ];
+    hits(index, &docs, 0)
+}
+
+fn checkin_hits(index: &str) -> Vec<Value> {
+    let mut docs = Vec::new();
+    for (i, server) in CHECKIN_SERVERS.iter().enumerate() {
+        for round in 0..2i64 {
+            let start = DAY_START + 3_600_000 * (1 + round * 6) + i as i64 * 60_000;
+            docs.push(flow_doc(
+                IOC_CHECKIN,
+                server,
+                50_000 + i as u16,
+                443,
+                start,
+                620,
+            ));
+        }
+    }
+    hits(index, &docs, 10)
+}
+
+fn hits(index: &str, docs: &[Value], first_id: usize) -> Vec<Value> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            json!({"_index": index, "_id": format!("f{}", first_id + i), "_score": 1.0, "_source": d})
+        })
+        .collect()
+}
+
+/// Writes the blocklist and the flow file (the same hits, as JSON Lines) to `dir`.
+fn write_inputs(dir: &Path, layout: Layout) -> (PathBuf, PathBuf) {
+    let list = dir.join("blocklist.txt");
+    std::fs::write(
+        &list,
+        format!("# test blocklist {DATE}\n{IOC_TALKER}\n{IOC_CHECKIN}\n{IOC_SILENT}\n"),
+    )
+    .unwrap();
+    let flows = dir.join("flows.jsonl");
+    let mut text = String::new();
+    let all = talker_hits(layout.talker_index)
+        .into_iter()
+        .chain(checkin_hits(layout.checkin_index));
+    for h in all {
+        text.push_str(&h.to_string());
+        text.push('\n');
+    }
+    std::fs::write(&flows, text).unwrap();
+    (list, flows)
+}
+
+/// A config with a short retry backoff and replicas restored to 1 after the load.
+fn write_config(dir: &Path) -> PathBuf {
+    let path = dir.join("iocflow.toml");
+    std::fs::write(
+        &path,
+        "[store]\nreplicas = 1\n\n[es.retry]\nmax_retries = 3\ninitial_backoff_ms = 20\nmax_backoff_ms = 100\n",
+    )
+    .unwrap();
+    path
+}
+
+/// The range filter of the day on the primary start field.
+fn day_range() -> Value {
+    json!({"range": {"flowStartMilliseconds": {"gte": DAY_START, "lt": DAY_END, "format": "epoch_millis"}}})
+}
+
+const ADDRESS_FIELDS: [&str; 6] = [
+    "sourceIPAddress",
+    "sourceIPv4Address",
+    "sourceIPv6Address",
+    "destinationIPAddress",
+    "destinationIPv4Address",
+    "destinationIPv6Address",
+];
+
+/// `bool` with `should` over every address field of the IPFIX preset and
+/// `minimum_should_match: 1` (without it a `filter` makes the `should` optional).
+fn ioc_bool(filter: Vec<Value>, ips: &[&str]) -> Value {
+    let should: Vec<Value> = ADDRESS_FIELDS
+        .iter()
+        .map(|f| match ips {
+            [one] => json!({"term": {*f: one}}),
+            many => json!({"terms": {*f: many}}),
+        })
+        .collect();
+    json!({"bool": {"filter": filter, "should": should, "minimum_should_match": 1}})
+}
+
+/// Blocklist order as the matcher keeps it (addresses ascending).
+const IOCS_IN_ORDER: [&str; 3] = [IOC_SILENT, IOC_CHECKIN, IOC_TALKER];
+
+/// The totals request: one search, `size: 0`, a named `filters` aggregation per IoC.
+fn totals_body() -> Value {
+    let mut filters = serde_json::Map::new();
+    for (i, ip) in IOCS_IN_ORDER.iter().enumerate() {
+        filters.insert(format!("ioc_{i}"), ioc_bool(vec![], &[ip]));
+    }
+    json!({"size": 0, "track_total_hits": false,
+        "query": ioc_bool(vec![day_range()], &IOCS_IN_ORDER),
+        "aggs": {"per_ioc": {"filters": {"filters": filters}}}})
+}
+
+/// The sample search of one IoC in random mode: `random_score` seeded by the date
+/// (`YYYYMMDD`, as the file source seeds it), so a re-run picks the same flows.
+fn sample_item(layout: Layout, ip: &str, size: usize) -> [Value; 2] {
+    let index = match layout.indices {
+        [one] => json!(one),
+        many => json!(many),
+    };
+    [
+        json!({"index": index, "ignore_unavailable": true}),
+        json!({"size": size, "track_total_hits": false,
+            "query": {"function_score": {"query": ioc_bool(vec![day_range()], &[ip]),
+                "random_score": {"seed": 20_250_905u64, "field": "_seq_no"}, "boost_mode": "replace"}}}),
+    ]
+}
+
+/// True when `body` is NDJSON whose lines (each ending in `\n`) parse to `expected`.
+fn ndjson_is(body: &[u8], expected: &[Value]) -> bool {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    if !text.ends_with('\n') {
+        return false;
+    }
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+        .collect();
+    lines == expected
+}
+
+fn search_response(hits: Vec<Value>, aggs: Option<Value>) -> Value {
+    let mut r = json!({"took": 3, "timed_out": false,
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {"max_score": null, "hits": hits}});
+    if let Some(a) = aggs {
+        r["aggregations"] = a;
+    }
+    r
+}
+
+/// Records every request that reaches it; must stay unhit.
+struct CatchAll<'a> {
+    mock: Mock<'a>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl CatchAll<'_> {
+    fn new(server: &MockServer) -> CatchAll<'_> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let mock = server.mock(move |when, then| {
+            when.is_true(move |req: &HttpMockRequest| {
+                log.lock().unwrap().push(format!(
+                    "{} {} {}",
+                    req.method_str(),
+                    req.uri_str(),
+                    req.body_string()
+                ));
+                true
+            });
+            then.status(404)
+                .json_body(json!({"error": {"type": "unexpected_request",
+                "reason": "no mock expects this request"}, "status": 404}));
+        });
+        CatchAll { mock, seen }
+    }
+
+    fn assert_unhit(&self, what: &str) {
+        let seen = self.seen.lock().unwrap();
+        assert!(
+            seen.is_empty(),
+            "{what}: unexpected requests:\n{}",
+            seen.join("\n")
+        );
+        self.mock.assert_calls(0);
+    }
+}
+
+/// The flow cluster: one totals search and one `_msearch` for the two IoCs with flows.
+struct FlowCluster<'a> {
+    totals: Mock<'a>,
+    samples: Mock<'a>,
+    rest: CatchAll<'a>,
+}
+
+fn flow_cluster(server: &MockServer, layout: Layout) -> FlowCluster<'_> {
+    let totals = server.mock(|when, then| {
+        when.method(POST)
+            // The index list goes into the path literally: `,` is not percent-encoded.
+            .path(format!("/{}/_search", layout.indices.join(",")))
+            .query_param("ignore_unavailable", "true")
+            .query_param_count(".*", ".*", 1)
+            .header("content-type", "application/json")
+            .json_body(totals_body());
+        then.status(200).json_body(search_response(
+            vec![],
+            Some(json!({"per_ioc": {"buckets": {
+                "ioc_0": {"doc_count": 0}, "ioc_1": {"doc_count": 6}, "ioc_2": {"doc_count": 3}}}})),
+        ));
+    });
+    let expected: Vec<Value> = [
+        sample_item(layout, IOC_CHECKIN, 6),
+        sample_item(layout, IOC_TALKER, 3),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let samples = server.mock(move |when, then| {
+        when.method(POST)
+            .path("/_msearch")
+            .query_param("max_concurrent_searches", "2")
+            .query_param_count(".*", ".*", 1)
+            .header("content-type", "application/x-ndjson")
+            .is_true(move |req: &HttpMockRequest| ndjson_is(req.body().as_ref(), &expected));
+        let mut a = search_response(checkin_hits(layout.checkin_index), None);
+        a["status"] = json!(200);
+        let mut b = search_response(talker_hits(layout.talker_index), None);
+        b["status"] = json!(200);
+        then.status(200)
+            .json_body(json!({"took": 5, "responses": [a, b]}));
+    });
+    let rest = CatchAll::new(server);
+    FlowCluster {
+        totals,
+        samples,
+        rest,
+    }
+}
+
+fn geo_mapping() -> Value {
+    json!({"properties": {"coordinates": {"type": "geo_point"}, "location": {"type": "geo_point"}}})
+}
+
+/// Index name and expected mapping of the four daily indices (design.md §7).
+fn daily_indices() -> Vec<(String, Value)> {
+    let day = json!({"type": "date", "format": "yyyy-MM-dd"});
+    let ms = json!({"type": "date", "format": "epoch_millis"});
+    let long = json!({"type": "long"});
+    let ip = json!({"type": "ip"});
+    let kw = json!({"type": "keyword"});
+    vec![
+        (
+            "iocflow-flows-2025.09.05".into(),
+            json!({"dynamic": false, "properties": {
+                "IocIP": ip, "RemoteIP": ip, "Exporter": ip, "TotalFlows": long,
+                "RcvPackets": long, "RcvOctets": long, "SendPackets": long, "SendOctets": long,
+                "IocPort": long, "RemotePort": long, "Direction": kw, "TimeStamp": ms,
+                "IocAsName": kw, "IocAsNumber": long, "RemoteAsName": kw, "RemoteAsNumber": long,
+                "IocGeoip": geo_mapping(), "RemoteGeoip": geo_mapping(),
+                "TcpControlBits": long, "Protocol": long, "IpVersion": long,
+                "FromIndex": kw, "Date": day}}),
+        ),
+        (
+            "iocflow-ioc-2025.09.05".into(),
+            json!({"dynamic": false, "properties": {
+                "Date": day, "IocIP": ip, "Class": kw, "Detail": kw,
+                "Reasons": {"type": "object", "enabled": false},
+                "TotalFlows": long, "SampledFlows": long, "RemoteIps": long,
+                "SendFlows": long, "RcvFlows": long, "SendPackets": long, "SendOctets": long,
+                "RcvPackets": long, "RcvOctets": long, "FirstSeen": ms, "LastSeen": ms}}),
+        ),
+        (
+            "iocflow-remote-2025.09.05".into(),
+            json!({"dynamic": false, "properties": {
+                "Date": day, "RemoteIP": ip, "Watched": {"type": "boolean"},
+                "Iocs": {"properties": {"IocIP": ip, "Class": kw, "Role": kw}},
+                "Roles": kw, "Protocols": long, "SendFlows": long, "RcvFlows": long,
+                "SendPackets": long, "SendOctets": long, "RcvPackets": long, "RcvOctets": long,
+                "FirstSeen": ms, "LastSeen": ms}}),
+        ),
+        (
+            "iocflow-watched-2025.09.05".into(),
+            json!({"dynamic": false, "properties": {
+                "sourceIPAddress": ip, "destinationIPAddress": ip,
+                "destinationTransportPort": long, "protocolIdentifier": long,
+                "flowStartMilliseconds": ms}}),
+        ),
+    ]
+}
+
+/// How the result cluster answers `_bulk`.
+#[derive(Clone, Copy)]
+enum BulkAnswer {
+    /// 200, every item 201.
+    Ok,
+    /// The first request is rejected as a whole with 429, the resend succeeds.
+    RejectFirst,
+}
+
+struct StoreCluster<'a> {
+    mocks: Vec<(String, Mock<'a>)>,
+    bulk_bodies: Arc<Mutex<Vec<Vec<u8>>>>,
+    rest: CatchAll<'a>,
+}
+
+impl StoreCluster<'_> {
+    fn assert_each_once_and_bulk(&self, bulk_requests: usize) {
+        for (name, m) in &self.mocks {
+            let want = if name == "bulk" { bulk_requests } else { 1 };
+            assert_eq!(m.calls(), want, "result cluster request {name}");
+        }
+        self.rest.assert_unhit("result cluster");
+    }
+}
+
+/// The result cluster: the watched-host scan (PIT), the four daily indices created with
+/// mappings and load settings, one bulk, restore, one refresh each, and the run report.
+fn store_cluster(
+    server: &MockServer,
+    layout: Layout,
+    bulk_items: usize,
+    answer: BulkAnswer,
+) -> StoreCluster<'_> {
+    let mut mocks = Vec::new();
+    mocks.push((
+        "GET /".to_owned(),
+        server.mock(|when, then| {
+            when.method(GET).path("/").query_param_count(".*", ".*", 0);
+            then.status(200).json_body(json!({"name": "es-node-1", "cluster_name": "noc",
+                "version": {"number": "8.15.1", "build_flavor": "default", "lucene_version": "9.11.1"},
+                "tagline": "You Know, for Search"}));
+        }),
+    ));
+    // Hosts watched in the 14 days before: a PIT over the RemoteIP summaries.
+    mocks.push((
+        "open PIT".into(),
+        server.mock(|when, then| {
+            when.method(POST)
+                .path("/iocflow-remote-*/_pit")
+                .query_param("keep_alive", "5m")
+                .query_param("ignore_unavailable", "true")
+                .query_param_count(".*", ".*", 2);
+            then.status(200).json_body(json!({"id": "pit-remote-1"}));
+        }),
+    ));
+    mocks.push((
+        "PIT search".into(),
+        server.mock(|when, then| {
+            when.method(POST)
+                .path("/_search")
+                .query_param_count(".*", ".*", 0)
+                .header("content-type", "application/json")
+                .json_body(json!({"size": 1000, "track_total_hits": false,
+                    "query": {"range": {"Date": {"gte": "2025-08-22", "lte": "2025-09-04", "format": "yyyy-MM-dd"}}},
+                    "sort": [{"Date": "asc"}],
+                    "pit": {"id": "pit-remote-1", "keep_alive": "5m"}}));
+            then.status(200).json_body({
+                let mut r = search_response(vec![], None);
+                r["pit_id"] = json!("pit-remote-1");
+                r
+            });
+        }),
+    ));
+    mocks.push((
+        "close PIT".into(),
+        server.mock(|when, then| {
+            when.method(DELETE)
+                .path("/_pit")
+                .json_body(json!({"id": "pit-remote-1"}));
+            then.status(200)
+                .json_body(json!({"succeeded": true, "num_freed": 1}));
+        }),
+    ));
+    for (index, mappings) in daily_indices() {
+        mocks.push((
+            format!("create {index}"),
+            server.mock(|when, then| {
+                when.method(PUT)
+                    .path(format!("/{index}"))
+                    .query_param_count(".*", ".*", 0)
+                    .header("content-type", "application/json")
+                    // Load settings at creation: no refresh, no replicas while loading.
+                    .json_body(json!({"settings": {"index": {"refresh_interval": "-1", "number_of_replicas": 0}},
+                        "mappings": mappings}));
+                then.status(200).json_body(
+                    json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
+                );
+            }),
+        ));
+        mocks.push((
+            format!("restore {index}"),
+            server.mock(|when, then| {
+                when.method(PUT)
+                    .path(format!("/{index}/_settings"))
+                    .query_param_count(".*", ".*", 0)
+                    .header("content-type", "application/json")
+                    .json_body(
+                        json!({"index": {"refresh_interval": null, "number_of_replicas": 1}}),
+                    );
+                then.status(200).json_body(json!({"acknowledged": true}));
+            }),
+        ));
+        mocks.push((
+            format!("refresh {index}"),
+            server.mock(|when, then| {
+                when.method(POST)
+                    .path(format!("/{index}/_refresh"))
+                    .query_param_count(".*", ".*", 0);
+                then.status(200)
+                    .json_body(json!({"_shards": {"total": 2, "successful": 1, "failed": 0}}));
+            }),
+        ));
+    }
+    let bulk_bodies = Arc::new(Mutex::new(Vec::new()));
+    let items: Vec<Value> = (0..bulk_items)
+        .map(|i| {
+            json!({"index": {"_index": "x", "_id": i.to_string(), "_version": 1,
+            "result": "created", "_seq_no": i, "_primary_term": 1, "status": 201}})
+        })
+        .collect();
+    let bulk_matches = {
+        let bodies = bulk_bodies.clone();
+        move |when: httpmock::When| {
+            let bodies = bodies.clone();
+            when.method(POST)
+                .path("/_bulk")
+                .query_param_count(".*", ".*", 0)
+                .header("content-type", "application/x-ndjson")
+                .is_true(move |req: &HttpMockRequest| {
+                    bodies.lock().unwrap().push(req.body().to_vec());
+                    true
+                });
+        }
+    };
+    if let BulkAnswer::RejectFirst = answer {
+        let m = server.mock(|when, then| {
+            bulk_matches(when);
+            then.status(429).json_body(
+                json!({"error": {"root_cause": [{"type": "es_rejected_execution_exception",
+                "reason": "rejected execution of coordinating operation"}],
+                "type": "es_rejected_execution_exception",
+                "reason": "rejected execution of coordinating operation"}, "status": 429}),
+            );
+        });
+        m.up_to_n_times(1);
+        mocks.push(("bulk 429".into(), m));
+    }
+    mocks.push((
+        "bulk".into(),
+        server.mock(|when, then| {
+            bulk_matches(when);
+            then.status(200)
+                .json_body(json!({"took": 30, "errors": false, "items": items}));
+        }),
+    ));
+    mocks.push((
+        "create iocflow-runs".into(),
+        server.mock(|when, then| {
+            when.method(PUT)
+                .path("/iocflow-runs")
+                .query_param_count(".*", ".*", 0)
+                .json_body(json!({"mappings": {"dynamic": false, "properties": {
+                    "date": {"type": "date", "format": "yyyy-MM-dd"}}}}));
+            then.status(200).json_body(
+                json!({"acknowledged": true, "shards_acknowledged": true, "index": "iocflow-runs"}),
+            );
+        }),
+    ));
+    mocks.push((
+        "run report upsert".into(),
+        server.mock(|when, then| {
+            when.method(POST)
+                .path(format!("/iocflow-runs/_update/{DATE}"))
+                .query_param("retry_on_conflict", "3")
+                .query_param_count(".*", ".*", 1)
+                .header("content-type", "application/json")
+                .is_true(move |req: &HttpMockRequest| {
+                    let Ok(v) = serde_json::from_slice::<Value>(req.body().as_ref()) else {
+                        return false;
+                    };
+                    v["doc_as_upsert"] == json!(true)
+                        && v["doc"]["date"] == json!(DATE)
+                        && v["doc"]["exit_code"] == json!(0)
+                        && v["doc"]["input"]["inputs"] == json!(layout.indices)
+                        && v.as_object().map(|o| o.len()) == Some(2)
+                });
+            then.status(201)
+                .json_body(json!({"_index": "iocflow-runs", "_id": DATE,
+                "_version": 1, "result": "created", "_seq_no": 0, "_primary_term": 1}));
+        }),
+    ));
+    let rest = CatchAll::new(server);
+    StoreCluster {
+        mocks,
+        bulk_bodies,
+        rest,
+    }
+}
+
+/// The documents of the bulk bodies, per index, in order: `(_id, document)`.
+fn bulk_docs(body: &[u8]) -> Vec<(String, String, Value)> {
+    let text = std::str::from_utf8(body).expect("bulk body is UTF-8");
+    assert!(text.ends_with('\n'), "a bulk body ends in a newline");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len() % 2, 0, "bulk lines come in pairs");
+    lines
+        .chunks(2)
+        .map(|pair| {
+            let action: Value = serde_json::from_str(pair[0]).unwrap();
+            let meta = action
+                .get("index")
+                .unwrap_or_else(|| panic!("only `index` actions: {action}"));
+            assert_eq!(
+                meta.as_object().unwrap().len(),
+                2,
+                "action is _index + _id: {action}"
+            );
+            (
+                meta["_index"].as_str().unwrap().to_owned(),
+                meta["_id"].as_str().unwrap().to_owned(),
+                serde_json::from_str(pair[1]).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<Value>) -> Vec<Value> {
+    v.sort_by_key(|x| x.to_string());
+    v
+}
+
+/// What the embedded store holds after `run --flows FILE --data-dir DIR`.
+struct Embedded {
+    iocs: Vec<Value>,
+    remotes: Vec<Value>,
+    flows: Vec<Value>,
+}
+
+fn embedded_run(dir: &Path, list: &Path, flows: &Path) -> Embedded {
+    let data = dir.join("embedded");
+    iocflow()
+        .current_dir(dir)
+        .env_remove("IOCFLOW_ES_PASSWORD")
+        .env_remove("IOCFLOW_ES_API_KEY")
+        .env_remove("IOCFLOW_BLOCKLIST_URL")
+        .args(["run", "--date", DATE, "--blocklist"])
+        .arg(list)
+        .arg("--flows")
+        .arg(flows)
+        .arg("--data-dir")
+        .arg(&data)
+        .assert()
+        .code(0);
+    let store = store::SqliteStore::open(&data).unwrap();
+    let d = NaiveDate::parse_from_str(DATE, "%Y-%m-%d").unwrap();
+    let to_values = |v: Vec<Value>| sorted(v);
+    Embedded {
+        iocs: to_values(
+            store
+                .ioc_summaries(d, d)
+                .unwrap()
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect(),
+        ),
+        remotes: to_values(
+            store
+                .remote_summaries(d, d)
+                .unwrap()
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect(),
+        ),
+        flows: to_values(
+            store
+                .ioc_flows_of_day(d)
+                .unwrap()
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect(),
+        ),
+    }
+}
+
+/// `run --es --store-es` with the given bulk behaviour; returns the bulk bodies.
+fn cluster_run(
+    dir: &Path,
+    list: &Path,
+    layout: Layout,
+    answer: BulkAnswer,
+    bulk_items: usize,
+) -> Vec<Vec<u8>> {
+    let flows = MockServer::start();
+    let results = MockServer::start();
+    let fc = flow_cluster(&flows, layout);
+    let sc = store_cluster(&results, layout, bulk_items, answer);
+    let out = iocflow()
+        .current_dir(dir)
+        .env_remove("IOCFLOW_ES_PASSWORD")
+        .env_remove("IOCFLOW_ES_API_KEY")
+        .env_remove("IOCFLOW_BLOCKLIST_URL")
+        .arg("--config")
+        .arg(write_config(dir))
+        .args(["run", "--date", DATE, "--es", &flows.base_url()])
+        .args(["--flow-index", layout.pattern, "--blocklist"])
+        .arg(list)
+        .args(["--store-es", &results.base_url()])
+        .output()
+        .unwrap();
+    let diag = format!(
+        "stdout:\n{}\nstderr:\n{}\nflow cluster unexpected: {:?}\nresult cluster unexpected: {:?}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        fc.rest.seen.lock().unwrap(),
+        sc.rest.seen.lock().unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{diag}");
+    fc.totals.assert_calls(1);
+    fc.samples.assert_calls(1);
+    fc.rest.assert_unhit("flow cluster");
+    let bulk_requests = match answer {
+        BulkAnswer::Ok => 1,
+        BulkAnswer::RejectFirst => 1,
+    };
+    sc.assert_each_once_and_bulk(bulk_requests);
+    sc.bulk_bodies.lock().unwrap().clone()
+}
+
+/// Expected bulk item count: 9 IoC-view flows, 3 IoC summaries, 4 RemoteIP summaries.
+const BULK_ITEMS: usize = 9 + 3 + 4;
+
+#[test]
+fn cluster_run_sends_exactly_the_documented_requests_and_matches_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (list, flows) = write_inputs(dir.path(), TWO_INDICES);
+    let embedded = embedded_run(dir.path(), &list, &flows);
+    assert_eq!(embedded.iocs.len(), 3, "three IoCs, one of them NoData");
+    assert_eq!(embedded.remotes.len(), 4);
+    assert_eq!(
+        embedded.flows.len(),
+        9,
+        "the flow in the last millisecond counts"
+    );
+
+    let bodies = cluster_run(dir.path(), &list, TWO_INDICES, BulkAnswer::Ok, BULK_ITEMS);
+    assert_eq!(bodies.len(), 1);
+    let docs = bulk_docs(&bodies[0]);
+    assert_eq!(docs.len(), BULK_ITEMS);
+
+    let of = |index: &str| -> Vec<(String, Value)> {
+        docs.iter()
+            .filter(|(i, _, _)| i == index)
+            .map(|(_, id, d)| (id.clone(), d.clone()))
+            .collect()
+    };
+    let iocs = of("iocflow-ioc-2025.09.05");
+    let remotes = of("iocflow-remote-2025.09.05");
+    let flows = of("iocflow-flows-2025.09.05");
+    assert_eq!(iocs.len() + remotes.len() + flows.len(), docs.len());
+
+    // Deterministic ids: the address for summaries, address + sequence for flows.
+    for (id, d) in &iocs {
+        assert_eq!(d["IocIP"].as_str(), Some(id.as_str()));
+    }
+    for (id, d) in &remotes {
+        assert_eq!(d["RemoteIP"].as_str(), Some(id.as_str()));
+    }
+    let mut flow_ids: Vec<&str> = flows.iter().map(|(id, _)| id.as_str()).collect();
+    flow_ids.sort_unstable();
+    flow_ids.dedup();
+    assert_eq!(flow_ids.len(), flows.len(), "flow ids are unique");
+    for (id, d) in &flows {
+        let ioc = d["IocIP"].as_str().unwrap();
+        assert!(id.starts_with(&format!("{ioc}-")), "flow id {id} of {ioc}");
+    }
+
+    let values = |v: Vec<(String, Value)>| sorted(v.into_iter().map(|(_, d)| d).collect());
+    assert_eq!(values(iocs), embedded.iocs, "IoC summaries");
+    assert_eq!(values(remotes), embedded.remotes, "RemoteIP summaries");
+    assert_eq!(values(flows), embedded.flows, "IoC-view flows");
+}
+
+#[test]
+fn bulk_rejected_with_429_is_resent_and_the_run_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (list, _) = write_inputs(dir.path(), ONE_INDEX);
+    let bodies = cluster_run(
+        dir.path(),
+        &list,
+        ONE_INDEX,
+        BulkAnswer::RejectFirst,
+        BULK_ITEMS,
+    );
+    assert_eq!(bodies.len(), 2, "one rejected bulk, one resend");
+    assert_eq!(
+        bodies[0], bodies[1],
+        "the resend carries the same documents with the same ids"
+    );
+    assert_eq!(bulk_docs(&bodies[1]).len(), BULK_ITEMS);
+}
