@@ -406,6 +406,9 @@ enum BulkAnswer {
     Ok,
     /// The first request is rejected as a whole with 429, the resend succeeds.
     RejectFirst,
+    /// The first request is answered 200 with `errors: true` and this one item
+    /// rejected with 429; only that document is resent.
+    RejectItem(usize),
 }
 
 struct StoreCluster<'a> {
@@ -415,10 +418,9 @@ struct StoreCluster<'a> {
 }
 
 impl StoreCluster<'_> {
-    fn assert_each_once_and_bulk(&self, bulk_requests: usize) {
+    fn assert_each_once(&self) {
         for (name, m) in &self.mocks {
-            let want = if name == "bulk" { bulk_requests } else { 1 };
-            assert_eq!(m.calls(), want, "result cluster request {name}");
+            assert_eq!(m.calls(), 1, "result cluster request {name}");
         }
         self.rest.assert_unhit("result cluster");
     }
@@ -543,6 +545,25 @@ fn store_cluster(
                 });
         }
     };
+    if let BulkAnswer::RejectItem(k) = answer {
+        let mut first = items.clone();
+        first[k] = json!({"index": {"_index": "x", "_id": k.to_string(), "status": 429,
+            "error": {"type": "es_rejected_execution_exception",
+                "reason": "rejected execution of processing of [119310915][indices:data/write/bulk[s][p]] on EsThreadPoolExecutor[name = node03/write, queue capacity = 200]"}}});
+        let m = server.mock(|when, then| {
+            bulk_matches(when);
+            then.status(200)
+                .json_body(json!({"took": 30, "errors": true, "items": first}));
+        });
+        m.up_to_n_times(1);
+        mocks.push(("bulk with a 429 item".into(), m));
+        let m = server.mock(|when, then| {
+            bulk_matches(when);
+            then.status(200)
+                .json_body(json!({"took": 3, "errors": false, "items": [items[k].clone()]}));
+        });
+        mocks.push(("bulk resend".into(), m));
+    }
     if let BulkAnswer::RejectFirst = answer {
         let m = server.mock(|when, then| {
             bulk_matches(when);
@@ -556,14 +577,16 @@ fn store_cluster(
         m.up_to_n_times(1);
         mocks.push(("bulk 429".into(), m));
     }
-    mocks.push((
-        "bulk".into(),
-        server.mock(|when, then| {
-            bulk_matches(when);
-            then.status(200)
-                .json_body(json!({"took": 30, "errors": false, "items": items}));
-        }),
-    ));
+    if !matches!(answer, BulkAnswer::RejectItem(_)) {
+        mocks.push((
+            "bulk".into(),
+            server.mock(|when, then| {
+                bulk_matches(when);
+                then.status(200)
+                    .json_body(json!({"took": 30, "errors": false, "items": items}));
+            }),
+        ));
+    }
     mocks.push((
         "create iocflow-runs".into(),
         server.mock(|when, then| {
@@ -729,11 +752,7 @@ fn cluster_run(
     fc.totals.assert_calls(1);
     fc.samples.assert_calls(1);
     fc.rest.assert_unhit("flow cluster");
-    let bulk_requests = match answer {
-        BulkAnswer::Ok => 1,
-        BulkAnswer::RejectFirst => 1,
-    };
-    sc.assert_each_once_and_bulk(bulk_requests);
+    sc.assert_each_once();
     sc.bulk_bodies.lock().unwrap().clone()
 }
 
@@ -808,4 +827,29 @@ fn bulk_rejected_with_429_is_resent_and_the_run_succeeds() {
         "the resend carries the same documents with the same ids"
     );
     assert_eq!(bulk_docs(&bodies[1]).len(), BULK_ITEMS);
+}
+
+#[test]
+fn bulk_item_rejected_with_429_is_resent_alone_and_the_run_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (list, _) = write_inputs(dir.path(), ONE_INDEX);
+    let k = 4;
+    let bodies = cluster_run(
+        dir.path(),
+        &list,
+        ONE_INDEX,
+        BulkAnswer::RejectItem(k),
+        BULK_ITEMS,
+    );
+    assert_eq!(bodies.len(), 2, "one bulk, one resend of the rejected item");
+    let first = bulk_docs(&bodies[0]);
+    let resend = bulk_docs(&bodies[1]);
+    assert_eq!(first.len(), BULK_ITEMS);
+    assert_eq!(
+        resend,
+        vec![first[k].clone()],
+        "only the 429 item, same _id"
+    );
+    // Nothing was dead-lettered: the run was complete.
+    assert!(!dir.path().join("iocflow-data/dead-letters").exists());
 }
