@@ -853,3 +853,312 @@ fn bulk_item_rejected_with_429_is_resent_alone_and_the_run_succeeds() {
     // Nothing was dead-lettered: the run was complete.
     assert!(!dir.path().join("iocflow-data/dead-letters").exists());
 }
+
+/// `terms` lists sorted, so a query matches whatever order the caller listed a set in.
+fn terms_sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    let x = match (k.as_str(), x) {
+                        ("terms", Value::Object(t)) => Value::Object(
+                            t.iter()
+                                .map(|(f, list)| {
+                                    let mut l = list.as_array().cloned().unwrap_or_default();
+                                    l.sort_by_key(|e| e.to_string());
+                                    (f.clone(), Value::Array(l))
+                                })
+                                .collect(),
+                        ),
+                        _ => terms_sorted(x),
+                    };
+                    (k.clone(), x)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(terms_sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A PIT scan of the result cluster: open on `path_index`, one page, close.
+fn pit_scan<'a>(
+    server: &'a MockServer,
+    mocks: &mut Vec<(String, Mock<'a>, usize)>,
+    path_index: &str,
+    pit: &str,
+    searches: Vec<(Value, Value, Vec<Value>)>,
+) {
+    let n = searches.len();
+    let pit_owned = pit.to_owned();
+    mocks.push((
+        format!("open PIT {path_index}"),
+        server.mock(|when, then| {
+            when.method(POST)
+                .path(format!("/{path_index}/_pit"))
+                .query_param("keep_alive", "5m")
+                .query_param("ignore_unavailable", "true")
+                .query_param_count(".*", ".*", 2);
+            then.status(200).json_body(json!({"id": pit_owned}));
+        }),
+        n,
+    ));
+    for (query, sort, hits) in searches {
+        let expected = terms_sorted(&json!({"size": 1000, "track_total_hits": false,
+            "query": query, "sort": sort, "pit": {"id": pit, "keep_alive": "5m"}}));
+        let mut answer = search_response(hits, None);
+        answer["pit_id"] = json!(pit);
+        mocks.push((
+            format!("PIT search {pit} {query}"),
+            server.mock(move |when, then| {
+                when.method(POST)
+                    .path("/_search")
+                    .query_param_count(".*", ".*", 0)
+                    .header("content-type", "application/json")
+                    .is_true(move |req: &HttpMockRequest| {
+                        serde_json::from_slice::<Value>(req.body().as_ref())
+                            .is_ok_and(|v| terms_sorted(&v) == expected)
+                    });
+                then.status(200).json_body(answer);
+            }),
+            1,
+        ));
+    }
+    mocks.push((
+        format!("close PIT {pit}"),
+        server.mock(|when, then| {
+            when.method(DELETE)
+                .path("/_pit")
+                .json_body(json!({"id": pit}));
+            then.status(200)
+                .json_body(json!({"succeeded": true, "num_freed": 1}));
+        }),
+        n,
+    ));
+}
+
+fn date_range(from: &str, to: &str) -> Value {
+    json!({"range": {"Date": {"gte": from, "lte": to, "format": "yyyy-MM-dd"}}})
+}
+
+/// Creation of a single (non-daily) index and its refresh.
+fn single_index<'a>(
+    server: &'a MockServer,
+    mocks: &mut Vec<(String, Mock<'a>, usize)>,
+    index: &str,
+    mappings: Value,
+) {
+    mocks.push((
+        format!("create {index}"),
+        server.mock(|when, then| {
+            when.method(PUT)
+                .path(format!("/{index}"))
+                .query_param_count(".*", ".*", 0)
+                .header("content-type", "application/json")
+                .json_body(json!({"mappings": mappings}));
+            then.status(200).json_body(
+                json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
+            );
+        }),
+        1,
+    ));
+    mocks.push((
+        format!("refresh {index}"),
+        server.mock(|when, then| {
+            when.method(POST)
+                .path(format!("/{index}/_refresh"))
+                .query_param_count(".*", ".*", 0);
+            then.status(200)
+                .json_body(json!({"_shards": {"total": 2, "successful": 1, "failed": 0}}));
+        }),
+        1,
+    ));
+}
+
+#[test]
+fn analyze_on_the_cluster_upserts_the_embedded_stores_verdicts_by_ip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (list, flows) = write_inputs(dir.path(), TWO_INDICES);
+    embedded_run(dir.path(), &list, &flows);
+    let data = dir.path().join("embedded");
+    iocflow()
+        .current_dir(dir.path())
+        .args(["analyze", "--until", DATE, "--data-dir"])
+        .arg(&data)
+        .assert()
+        .code(0);
+    let embedded_verdicts: Vec<Value> = store::SqliteStore::open(&data)
+        .unwrap()
+        .verdicts(None)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.doc)
+        .collect();
+    assert_eq!(embedded_verdicts.len(), 2, "the two IoCs with flows");
+
+    // The day as the cluster run indexed it.
+    let bodies = cluster_run(dir.path(), &list, TWO_INDICES, BulkAnswer::Ok, BULK_ITEMS);
+    let docs = bulk_docs(&bodies[0]);
+    let hits_of = |index: &str| -> Vec<Value> {
+        docs.iter()
+            .filter(|(i, _, _)| i == index)
+            .map(|(i, id, d)| json!({"_index": i, "_id": id, "_score": null, "_source": d}))
+            .collect()
+    };
+    let ioc_hits = hits_of("iocflow-ioc-2025.09.05");
+    let remote_hits = hits_of("iocflow-remote-2025.09.05");
+    let flow_hits = hits_of("iocflow-flows-2025.09.05");
+
+    let server = MockServer::start();
+    let mut mocks: Vec<(String, Mock<'_>, usize)> = Vec::new();
+    mocks.push((
+        "GET /".into(),
+        server.mock(|when, then| {
+            when.method(GET).path("/");
+            then.status(200)
+                .json_body(json!({"name": "es-node-1", "cluster_name": "noc",
+                "version": {"number": "8.15.1", "build_flavor": "default"},
+                "tagline": "You Know, for Search"}));
+        }),
+        1,
+    ));
+    // Days with data, then the 30-day window (RemoteIPs from 36 days back for the
+    // ranking and relay migration), then the IoC-view flows of the selected RemoteIPs.
+    pit_scan(
+        &server,
+        &mut mocks,
+        "iocflow-ioc-*",
+        "pit-ioc",
+        vec![
+            (
+                json!({"match_all": {}}),
+                json!([{"Date": "asc"}]),
+                ioc_hits.clone(),
+            ),
+            (
+                date_range("2025-08-07", DATE),
+                json!([{"Date": "asc"}]),
+                ioc_hits,
+            ),
+        ],
+    );
+    pit_scan(
+        &server,
+        &mut mocks,
+        "iocflow-remote-*",
+        "pit-remote",
+        vec![(
+            date_range("2025-07-31", DATE),
+            json!([{"Date": "asc"}]),
+            remote_hits,
+        )],
+    );
+    let mut remotes: Vec<&str> = CHECKIN_SERVERS.to_vec();
+    remotes.push(REMOTE_TALKER);
+    pit_scan(
+        &server,
+        &mut mocks,
+        "iocflow-flows-*",
+        "pit-flows",
+        vec![(
+            json!({"bool": {"filter": [{"terms": {"RemoteIP": remotes}}, date_range("2025-08-07", DATE)]}}),
+            json!([{"TimeStamp": "asc"}]),
+            flow_hits,
+        )],
+    );
+    pit_scan(
+        &server,
+        &mut mocks,
+        "iocflow-families",
+        "pit-families",
+        vec![(json!({"match_all": {}}), json!([{"_doc": "asc"}]), vec![])],
+    );
+    pit_scan(
+        &server,
+        &mut mocks,
+        "iocflow-verdicts",
+        "pit-verdicts",
+        vec![(
+            // Earlier verdicts of every analysed RemoteIP and IoC.
+            json!({"terms": {"ip": [CHECKIN_SERVERS[0], CHECKIN_SERVERS[1], CHECKIN_SERVERS[2],
+                REMOTE_TALKER, IOC_CHECKIN, IOC_TALKER]}}),
+            json!([{"ip": "asc"}]),
+            vec![],
+        )],
+    );
+    let verdicts_mapping = json!({"dynamic": false, "properties": {
+        "ip": {"type": "ip"}, "subject": {"type": "keyword"}, "score": {"type": "double"},
+        "level": {"type": "keyword"}, "labels": {"type": "keyword"},
+        "first_seen": {"type": "date", "format": "yyyy-MM-dd"},
+        "last_seen": {"type": "date", "format": "yyyy-MM-dd"},
+        "days_seen": {"type": "long"}, "related": {"type": "ip"}, "family": {"type": "keyword"},
+        "scored_at": {"type": "date", "format": "yyyy-MM-dd"},
+        "label_dates": {"type": "object", "enabled": false},
+        "evidence": {"type": "object", "enabled": false}}});
+    single_index(&server, &mut mocks, "iocflow-verdicts", verdicts_mapping);
+    let empty = json!({"dynamic": false, "properties": {}});
+    single_index(&server, &mut mocks, "iocflow-families", empty.clone());
+    single_index(&server, &mut mocks, "iocflow-relays", empty);
+    let bulk_bodies = Arc::new(Mutex::new(Vec::new()));
+    let log = bulk_bodies.clone();
+    let items: Vec<Value> = (0..2)
+        .map(|i| {
+            json!({"index": {"_index": "iocflow-verdicts", "_id": i.to_string(),
+            "result": "created", "status": 201}})
+        })
+        .collect();
+    mocks.push((
+        "verdict bulk".into(),
+        server.mock(move |when, then| {
+            when.method(POST)
+                .path("/_bulk")
+                .query_param_count(".*", ".*", 0)
+                .header("content-type", "application/x-ndjson")
+                .is_true(move |req: &HttpMockRequest| {
+                    log.lock().unwrap().push(req.body().to_vec());
+                    true
+                });
+            then.status(200)
+                .json_body(json!({"took": 3, "errors": false, "items": items}));
+        }),
+        1,
+    ));
+    let rest = CatchAll::new(&server);
+
+    let out = iocflow()
+        .current_dir(dir.path())
+        .env_remove("IOCFLOW_ES_PASSWORD")
+        .env_remove("IOCFLOW_ES_API_KEY")
+        .arg("--config")
+        .arg(write_config(dir.path()))
+        .args(["analyze", "--until", DATE, "--store-es", &server.base_url()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr:\n{}\nunexpected: {:?}",
+        String::from_utf8_lossy(&out.stderr),
+        rest.seen.lock().unwrap()
+    );
+    for (name, m, n) in &mocks {
+        assert_eq!(m.calls(), *n, "analyze request {name}");
+    }
+    rest.assert_unhit("analyze");
+
+    let bodies = bulk_bodies.lock().unwrap();
+    let verdicts = bulk_docs(&bodies[0]);
+    for (index, id, doc) in &verdicts {
+        assert_eq!(index, "iocflow-verdicts");
+        assert_eq!(
+            doc["ip"].as_str(),
+            Some(id.as_str()),
+            "verdict _id is its IP"
+        );
+    }
+    assert_eq!(
+        sorted(verdicts.into_iter().map(|(_, _, d)| d).collect()),
+        sorted(embedded_verdicts),
+        "the cluster gets the verdicts the embedded store holds"
+    );
+}
