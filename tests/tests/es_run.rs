@@ -399,6 +399,16 @@ fn daily_indices() -> Vec<(String, Value)> {
     ]
 }
 
+/// The 400 a create call gets for an index that exists (elasticsearch-api.md §6.1).
+fn already_exists(index: &str) -> Value {
+    let cause = json!({"type": "resource_already_exists_exception",
+        "reason": format!("index [{index}/2-uwbMVcTWKYL3xkPRnH0Q] already exists"),
+        "index_uuid": "2-uwbMVcTWKYL3xkPRnH0Q", "index": index});
+    let mut error = cause.clone();
+    error["root_cause"] = json!([cause]);
+    json!({"error": error, "status": 400})
+}
+
 /// How the result cluster answers `_bulk`.
 #[derive(Clone, Copy)]
 enum BulkAnswer {
@@ -433,6 +443,7 @@ fn store_cluster(
     layout: Layout,
     bulk_items: usize,
     answer: BulkAnswer,
+    existing: bool,
 ) -> StoreCluster<'_> {
     let mut mocks = Vec::new();
     mocks.push((
@@ -495,11 +506,31 @@ fn store_cluster(
                     // Load settings at creation: no refresh, no replicas while loading.
                     .json_body(json!({"settings": {"index": {"refresh_interval": "-1", "number_of_replicas": 0}},
                         "mappings": mappings}));
-                then.status(200).json_body(
-                    json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
-                );
+                if existing {
+                    then.status(400).json_body(already_exists(&index));
+                } else {
+                    then.status(200).json_body(
+                        json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
+                    );
+                }
             }),
         ));
+        if existing {
+            // A re-run: the index is there, so load mode goes through `_settings`.
+            mocks.push((
+                format!("load mode {index}"),
+                server.mock(|when, then| {
+                    when.method(PUT)
+                        .path(format!("/{index}/_settings"))
+                        .query_param_count(".*", ".*", 0)
+                        .header("content-type", "application/json")
+                        .json_body(
+                            json!({"index": {"refresh_interval": "-1", "number_of_replicas": 0}}),
+                        );
+                    then.status(200).json_body(json!({"acknowledged": true}));
+                }),
+            ));
+        }
         mocks.push((
             format!("restore {index}"),
             server.mock(|when, then| {
@@ -723,11 +754,12 @@ fn cluster_run(
     layout: Layout,
     answer: BulkAnswer,
     bulk_items: usize,
+    existing: bool,
 ) -> Vec<Vec<u8>> {
     let flows = MockServer::start();
     let results = MockServer::start();
     let fc = flow_cluster(&flows, layout);
-    let sc = store_cluster(&results, layout, bulk_items, answer);
+    let sc = store_cluster(&results, layout, bulk_items, answer, existing);
     let out = iocflow()
         .current_dir(dir)
         .env_remove("IOCFLOW_ES_PASSWORD")
@@ -772,7 +804,14 @@ fn cluster_run_sends_exactly_the_documented_requests_and_matches_the_embedded_st
         "the flow in the last millisecond counts"
     );
 
-    let bodies = cluster_run(dir.path(), &list, TWO_INDICES, BulkAnswer::Ok, BULK_ITEMS);
+    let bodies = cluster_run(
+        dir.path(),
+        &list,
+        TWO_INDICES,
+        BulkAnswer::Ok,
+        BULK_ITEMS,
+        false,
+    );
     assert_eq!(bodies.len(), 1);
     let docs = bulk_docs(&bodies[0]);
     assert_eq!(docs.len(), BULK_ITEMS);
@@ -820,6 +859,7 @@ fn bulk_rejected_with_429_is_resent_and_the_run_succeeds() {
         ONE_INDEX,
         BulkAnswer::RejectFirst,
         BULK_ITEMS,
+        false,
     );
     assert_eq!(bodies.len(), 2, "one rejected bulk, one resend");
     assert_eq!(
@@ -840,6 +880,7 @@ fn bulk_item_rejected_with_429_is_resent_alone_and_the_run_succeeds() {
         ONE_INDEX,
         BulkAnswer::RejectItem(k),
         BULK_ITEMS,
+        false,
     );
     assert_eq!(bodies.len(), 2, "one bulk, one resend of the rejected item");
     let first = bulk_docs(&bodies[0]);
@@ -997,7 +1038,14 @@ fn analyze_on_the_cluster_upserts_the_embedded_stores_verdicts_by_ip() {
     assert_eq!(embedded_verdicts.len(), 2, "the two IoCs with flows");
 
     // The day as the cluster run indexed it.
-    let bodies = cluster_run(dir.path(), &list, TWO_INDICES, BulkAnswer::Ok, BULK_ITEMS);
+    let bodies = cluster_run(
+        dir.path(),
+        &list,
+        TWO_INDICES,
+        BulkAnswer::Ok,
+        BULK_ITEMS,
+        false,
+    );
     let docs = bulk_docs(&bodies[0]);
     let hits_of = |index: &str| -> Vec<Value> {
         docs.iter()
@@ -1160,5 +1208,31 @@ fn analyze_on_the_cluster_upserts_the_embedded_stores_verdicts_by_ip() {
         sorted(verdicts.into_iter().map(|(_, _, d)| d).collect()),
         sorted(embedded_verdicts),
         "the cluster gets the verdicts the embedded store holds"
+    );
+}
+
+#[test]
+fn rerun_on_existing_daily_indices_enters_load_mode_through_settings_and_keeps_the_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (list, _) = write_inputs(dir.path(), ONE_INDEX);
+    let first = cluster_run(
+        dir.path(),
+        &list,
+        ONE_INDEX,
+        BulkAnswer::Ok,
+        BULK_ITEMS,
+        false,
+    );
+    let again = cluster_run(
+        dir.path(),
+        &list,
+        ONE_INDEX,
+        BulkAnswer::Ok,
+        BULK_ITEMS,
+        true,
+    );
+    assert_eq!(
+        first, again,
+        "a re-run indexes the same documents under the same _ids, so it overwrites"
     );
 }
