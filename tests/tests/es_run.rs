@@ -35,6 +35,12 @@ struct Layout {
     indices: &'static [&'static str],
     talker_index: &'static str,
     checkin_index: &'static str,
+    /// Documents in ECS shape, read with `--fields ecs` (else IPFIX, the default).
+    ecs: bool,
+    /// `--sample-mode first` (else the default, random).
+    first: bool,
+    /// `[flows] batch_size`: IoCs per totals search and per `_msearch`.
+    batch: usize,
 }
 
 /// Two backbones' indices, one IoC's flows in each.
@@ -43,6 +49,9 @@ const TWO_INDICES: Layout = Layout {
     indices: &["twaren-2025.09.05", "tanet-2025.09.05"],
     talker_index: "twaren-2025.09.05",
     checkin_index: "tanet-2025.09.05",
+    ecs: false,
+    first: false,
+    batch: 500,
 };
 
 /// One index holding everything.
@@ -51,6 +60,20 @@ const ONE_INDEX: Layout = Layout {
     indices: &["tanet-2025.09.05"],
     talker_index: "tanet-2025.09.05",
     checkin_index: "tanet-2025.09.05",
+    ecs: false,
+    first: false,
+    batch: 500,
+};
+
+/// Filebeat-style ECS documents, first-flows sampling, two IoCs per batch.
+const ECS_FIRST_BATCHED: Layout = Layout {
+    pattern: "filebeat-{date}",
+    indices: &["filebeat-2025.09.05"],
+    talker_index: "filebeat-2025.09.05",
+    checkin_index: "filebeat-2025.09.05",
+    ecs: true,
+    first: true,
+    batch: 2,
 };
 
 /// An IoC talking to one RemoteIP, once in the very last millisecond of the day.
@@ -101,8 +124,28 @@ fn flow_doc(src: &str, dst: &str, sport: u16, dport: u16, start: i64, octets: u6
         "srcGeoip": sg, "dstGeoip": dg})
 }
 
+/// The same flow as Filebeat's netflow module writes it (ECS, ISO timestamps).
+fn ecs_of(d: &Value) -> Value {
+    let iso = |ms: &Value| {
+        chrono::DateTime::from_timestamp_millis(ms.as_i64().unwrap())
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    json!({"@timestamp": iso(&d["flowStartMilliseconds"]),
+        "event": {"kind": "event", "start": iso(&d["flowStartMilliseconds"]),
+            "end": iso(&d["flowEndMilliseconds"])},
+        "source": {"ip": d["sourceIPAddress"], "port": d["sourceTransportPort"],
+            "bytes": d["octetDeltaCount"], "packets": d["packetDeltaCount"],
+            "as": {"number": d["bgpSourceAsNumber"]}, "geo": d["srcGeoip"]},
+        "destination": {"ip": d["destinationIPAddress"], "port": d["destinationTransportPort"],
+            "as": {"number": d["bgpDestinationAsNumber"]}, "geo": d["dstGeoip"]},
+        "network": {"iana_number": d["protocolIdentifier"], "transport": "tcp"},
+        "netflow": {"tcp_control_bits": d["tcpControlBits"]},
+        "observer": {"ip": d["exporterIP"]}})
+}
+
 /// The day's flows as Elasticsearch hits (`_index`, `_id`, `_source`), per IoC.
-fn talker_hits(index: &str) -> Vec<Value> {
+fn talker_hits(layout: Layout) -> Vec<Value> {
     let docs = [
         flow_doc(IOC_TALKER, REMOTE_TALKER, 13216, 45, 1_757_057_835_008, 52),
         flow_doc(
@@ -116,10 +159,10 @@ fn talker_hits(index: &str) -> Vec<Value> {
         // The last millisecond of the day belongs to the day.
         flow_doc(IOC_TALKER, REMOTE_TALKER, 13217, 45, DAY_END - 1, 80),
     ];
-    hits(index, &docs, 0)
+    hits(layout, layout.talker_index, &docs, 0)
 }
 
-fn checkin_hits(index: &str) -> Vec<Value> {
+fn checkin_hits(layout: Layout) -> Vec<Value> {
     let mut docs = Vec::new();
     for (i, server) in CHECKIN_SERVERS.iter().enumerate() {
         for round in 0..2i64 {
@@ -134,11 +177,12 @@ fn checkin_hits(index: &str) -> Vec<Value> {
             ));
         }
     }
-    hits(index, &docs, 10)
+    hits(layout, layout.checkin_index, &docs, 10)
 }
 
-fn hits(index: &str, docs: &[Value], first_id: usize) -> Vec<Value> {
+fn hits(layout: Layout, index: &str, docs: &[Value], first_id: usize) -> Vec<Value> {
     docs.iter()
+        .map(|d| if layout.ecs { ecs_of(d) } else { d.clone() })
         .enumerate()
         .map(|(i, d)| {
             json!({"_index": index, "_id": format!("f{}", first_id + i), "_score": 1.0, "_source": d})
@@ -156,9 +200,7 @@ fn write_inputs(dir: &Path, layout: Layout) -> (PathBuf, PathBuf) {
     .unwrap();
     let flows = dir.join("flows.jsonl");
     let mut text = String::new();
-    let all = talker_hits(layout.talker_index)
-        .into_iter()
-        .chain(checkin_hits(layout.checkin_index));
+    let all = talker_hits(layout).into_iter().chain(checkin_hits(layout));
     for h in all {
         text.push_str(&h.to_string());
         text.push('\n');
@@ -168,19 +210,28 @@ fn write_inputs(dir: &Path, layout: Layout) -> (PathBuf, PathBuf) {
 }
 
 /// A config with a short retry backoff and replicas restored to 1 after the load.
-fn write_config(dir: &Path) -> PathBuf {
+fn write_config(dir: &Path, layout: Layout) -> PathBuf {
     let path = dir.join("iocflow.toml");
     std::fs::write(
         &path,
-        "[store]\nreplicas = 1\n\n[es.retry]\nmax_retries = 3\ninitial_backoff_ms = 20\nmax_backoff_ms = 100\n",
+        format!(
+            "[flows]\nbatch_size = {}\n\n[store]\nreplicas = 1\n\n\
+             [es.retry]\nmax_retries = 3\ninitial_backoff_ms = 20\nmax_backoff_ms = 100\n",
+            layout.batch
+        ),
     )
     .unwrap();
     path
 }
 
 /// The range filter of the day on the primary start field.
-fn day_range() -> Value {
-    json!({"range": {"flowStartMilliseconds": {"gte": DAY_START, "lt": DAY_END, "format": "epoch_millis"}}})
+fn day_range(layout: Layout) -> Value {
+    let field = if layout.ecs {
+        "event.start"
+    } else {
+        "flowStartMilliseconds"
+    };
+    json!({"range": {field: {"gte": DAY_START, "lt": DAY_END, "format": "epoch_millis"}}})
 }
 
 const ADDRESS_FIELDS: [&str; 6] = [
@@ -194,8 +245,13 @@ const ADDRESS_FIELDS: [&str; 6] = [
 
 /// `bool` with `should` over every address field of the IPFIX preset and
 /// `minimum_should_match: 1` (without it a `filter` makes the `should` optional).
-fn ioc_bool(filter: Vec<Value>, ips: &[&str]) -> Value {
-    let should: Vec<Value> = ADDRESS_FIELDS
+fn ioc_bool(layout: Layout, filter: Vec<Value>, ips: &[&str]) -> Value {
+    let fields: &[&str] = if layout.ecs {
+        &["source.ip", "destination.ip"]
+    } else {
+        &ADDRESS_FIELDS
+    };
+    let should: Vec<Value> = fields
         .iter()
         .map(|f| match ips {
             [one] => json!({"term": {*f: one}}),
@@ -208,15 +264,34 @@ fn ioc_bool(filter: Vec<Value>, ips: &[&str]) -> Value {
 /// Blocklist order as the matcher keeps it (addresses ascending).
 const IOCS_IN_ORDER: [&str; 3] = [IOC_SILENT, IOC_CHECKIN, IOC_TALKER];
 
-/// The totals request: one search, `size: 0`, a named `filters` aggregation per IoC.
-fn totals_body() -> Value {
-    let mut filters = serde_json::Map::new();
-    for (i, ip) in IOCS_IN_ORDER.iter().enumerate() {
-        filters.insert(format!("ioc_{i}"), ioc_bool(vec![], &[ip]));
+/// Flows of each IoC on the day.
+fn flows_of(ip: &str) -> u64 {
+    match ip {
+        IOC_CHECKIN => 6,
+        IOC_TALKER => 3,
+        _ => 0,
     }
-    json!({"size": 0, "track_total_hits": false,
-        "query": ioc_bool(vec![day_range()], &IOCS_IN_ORDER),
-        "aggs": {"per_ioc": {"filters": {"filters": filters}}}})
+}
+
+/// The totals requests, one per batch of IoCs: `size: 0`, a named `filters`
+/// aggregation per IoC; and the answer to each.
+fn totals(layout: Layout) -> Vec<(Value, Value)> {
+    IOCS_IN_ORDER
+        .chunks(layout.batch)
+        .map(|chunk| {
+            let mut filters = serde_json::Map::new();
+            let mut buckets = serde_json::Map::new();
+            for (i, ip) in chunk.iter().enumerate() {
+                filters.insert(format!("ioc_{i}"), ioc_bool(layout, vec![], &[ip]));
+                buckets.insert(format!("ioc_{i}"), json!({"doc_count": flows_of(ip)}));
+            }
+            let body = json!({"size": 0, "track_total_hits": false,
+                "query": ioc_bool(layout, vec![day_range(layout)], chunk),
+                "aggs": {"per_ioc": {"filters": {"filters": filters}}}});
+            let answer = search_response(vec![], Some(json!({"per_ioc": {"buckets": buckets}})));
+            (body, answer)
+        })
+        .collect()
 }
 
 /// The sample search of one IoC in random mode: `random_score` seeded by the date
@@ -226,12 +301,20 @@ fn sample_item(layout: Layout, ip: &str, size: usize) -> [Value; 2] {
         [one] => json!(one),
         many => json!(many),
     };
-    [
-        json!({"index": index, "ignore_unavailable": true}),
+    let query = ioc_bool(layout, vec![day_range(layout)], &[ip]);
+    let body = if layout.first {
+        let start = if layout.ecs {
+            "event.start"
+        } else {
+            "flowStartMilliseconds"
+        };
+        json!({"size": size, "track_total_hits": false, "query": query, "sort": [{start: "asc"}]})
+    } else {
         json!({"size": size, "track_total_hits": false,
-            "query": {"function_score": {"query": ioc_bool(vec![day_range()], &[ip]),
-                "random_score": {"seed": 20_250_905u64, "field": "_seq_no"}, "boost_mode": "replace"}}}),
-    ]
+            "query": {"function_score": {"query": query,
+                "random_score": {"seed": 20_250_905u64, "field": "_seq_no"}, "boost_mode": "replace"}}})
+    };
+    [json!({"index": index, "ignore_unavailable": true}), body]
 }
 
 /// True when `body` is NDJSON whose lines (each ending in `\n`) parse to `expected`.
@@ -299,26 +382,29 @@ impl CatchAll<'_> {
 
 /// The flow cluster: one totals search and one `_msearch` for the two IoCs with flows.
 struct FlowCluster<'a> {
-    totals: Mock<'a>,
+    totals: Vec<Mock<'a>>,
     samples: Mock<'a>,
     rest: CatchAll<'a>,
 }
 
 fn flow_cluster(server: &MockServer, layout: Layout) -> FlowCluster<'_> {
-    let totals = server.mock(|when, then| {
-        when.method(POST)
-            // The index list goes into the path literally: `,` is not percent-encoded.
-            .path(format!("/{}/_search", layout.indices.join(",")))
-            .query_param("ignore_unavailable", "true")
-            .query_param_count(".*", ".*", 1)
-            .header("content-type", "application/json")
-            .json_body(totals_body());
-        then.status(200).json_body(search_response(
-            vec![],
-            Some(json!({"per_ioc": {"buckets": {
-                "ioc_0": {"doc_count": 0}, "ioc_1": {"doc_count": 6}, "ioc_2": {"doc_count": 3}}}})),
-        ));
-    });
+    let totals = totals(layout)
+        .into_iter()
+        .map(|(body, answer)| {
+            server.mock(|when, then| {
+                when.method(POST)
+                    // The index list goes into the path literally: `,` is not
+                    // percent-encoded.
+                    .path(format!("/{}/_search", layout.indices.join(",")))
+                    .query_param("ignore_unavailable", "true")
+                    .query_param_count(".*", ".*", 1)
+                    .header("content-type", "application/json")
+                    .json_body(body);
+                then.status(200).json_body(answer);
+            })
+        })
+        .collect();
+    assert!(layout.batch >= 2, "the two sampled IoCs fit one _msearch");
     let expected: Vec<Value> = [
         sample_item(layout, IOC_CHECKIN, 6),
         sample_item(layout, IOC_TALKER, 3),
@@ -333,9 +419,9 @@ fn flow_cluster(server: &MockServer, layout: Layout) -> FlowCluster<'_> {
             .query_param_count(".*", ".*", 1)
             .header("content-type", "application/x-ndjson")
             .is_true(move |req: &HttpMockRequest| ndjson_is(req.body().as_ref(), &expected));
-        let mut a = search_response(checkin_hits(layout.checkin_index), None);
+        let mut a = search_response(checkin_hits(layout), None);
         a["status"] = json!(200);
-        let mut b = search_response(talker_hits(layout.talker_index), None);
+        let mut b = search_response(talker_hits(layout), None);
         b["status"] = json!(200);
         then.status(200)
             .json_body(json!({"took": 5, "responses": [a, b]}));
@@ -701,7 +787,19 @@ struct Embedded {
     flows: Vec<Value>,
 }
 
-fn embedded_run(dir: &Path, list: &Path, flows: &Path) -> Embedded {
+/// `--fields` and `--sample-mode` of a layout.
+fn flavor_args(layout: Layout) -> Vec<&'static str> {
+    let mut args = Vec::new();
+    if layout.ecs {
+        args.extend(["--fields", "ecs"]);
+    }
+    if layout.first {
+        args.extend(["--sample-mode", "first"]);
+    }
+    args
+}
+
+fn embedded_run(dir: &Path, list: &Path, flows: &Path, layout: Layout) -> Embedded {
     let data = dir.join("embedded");
     iocflow()
         .current_dir(dir)
@@ -710,6 +808,7 @@ fn embedded_run(dir: &Path, list: &Path, flows: &Path) -> Embedded {
         .env_remove("IOCFLOW_BLOCKLIST_URL")
         .args(["run", "--date", DATE, "--blocklist"])
         .arg(list)
+        .args(flavor_args(layout))
         .arg("--flows")
         .arg(flows)
         .arg("--data-dir")
@@ -766,8 +865,9 @@ fn cluster_run(
         .env_remove("IOCFLOW_ES_API_KEY")
         .env_remove("IOCFLOW_BLOCKLIST_URL")
         .arg("--config")
-        .arg(write_config(dir))
+        .arg(write_config(dir, layout))
         .args(["run", "--date", DATE, "--es", &flows.base_url()])
+        .args(flavor_args(layout))
         .args(["--flow-index", layout.pattern, "--blocklist"])
         .arg(list)
         .args(["--store-es", &results.base_url()])
@@ -781,7 +881,9 @@ fn cluster_run(
         sc.rest.seen.lock().unwrap(),
     );
     assert_eq!(out.status.code(), Some(0), "{diag}");
-    fc.totals.assert_calls(1);
+    for m in &fc.totals {
+        m.assert_calls(1);
+    }
     fc.samples.assert_calls(1);
     fc.rest.assert_unhit("flow cluster");
     sc.assert_each_once();
@@ -791,11 +893,12 @@ fn cluster_run(
 /// Expected bulk item count: 9 IoC-view flows, 3 IoC summaries, 4 RemoteIP summaries.
 const BULK_ITEMS: usize = 9 + 3 + 4;
 
-#[test]
-fn cluster_run_sends_exactly_the_documented_requests_and_matches_the_embedded_store() {
+/// The cluster run of `layout` makes exactly the expected requests, and what it
+/// bulk-indexes equals what the embedded store holds for the same flows from a file.
+fn cluster_run_matches_embedded(layout: Layout) {
     let dir = tempfile::tempdir().unwrap();
-    let (list, flows) = write_inputs(dir.path(), TWO_INDICES);
-    let embedded = embedded_run(dir.path(), &list, &flows);
+    let (list, flows) = write_inputs(dir.path(), layout);
+    let embedded = embedded_run(dir.path(), &list, &flows, layout);
     assert_eq!(embedded.iocs.len(), 3, "three IoCs, one of them NoData");
     assert_eq!(embedded.remotes.len(), 4);
     assert_eq!(
@@ -804,14 +907,7 @@ fn cluster_run_sends_exactly_the_documented_requests_and_matches_the_embedded_st
         "the flow in the last millisecond counts"
     );
 
-    let bodies = cluster_run(
-        dir.path(),
-        &list,
-        TWO_INDICES,
-        BulkAnswer::Ok,
-        BULK_ITEMS,
-        false,
-    );
+    let bodies = cluster_run(dir.path(), &list, layout, BulkAnswer::Ok, BULK_ITEMS, false);
     assert_eq!(bodies.len(), 1);
     let docs = bulk_docs(&bodies[0]);
     assert_eq!(docs.len(), BULK_ITEMS);
@@ -847,6 +943,16 @@ fn cluster_run_sends_exactly_the_documented_requests_and_matches_the_embedded_st
     assert_eq!(values(iocs), embedded.iocs, "IoC summaries");
     assert_eq!(values(remotes), embedded.remotes, "RemoteIP summaries");
     assert_eq!(values(flows), embedded.flows, "IoC-view flows");
+}
+
+#[test]
+fn cluster_run_sends_exactly_the_documented_requests_and_matches_the_embedded_store() {
+    cluster_run_matches_embedded(TWO_INDICES);
+}
+
+#[test]
+fn ecs_documents_first_sampling_and_small_batches_reach_the_cluster_as_configured() {
+    cluster_run_matches_embedded(ECS_FIRST_BATCHED);
 }
 
 #[test]
@@ -1020,7 +1126,7 @@ fn single_index<'a>(
 fn analyze_on_the_cluster_upserts_the_embedded_stores_verdicts_by_ip() {
     let dir = tempfile::tempdir().unwrap();
     let (list, flows) = write_inputs(dir.path(), TWO_INDICES);
-    embedded_run(dir.path(), &list, &flows);
+    embedded_run(dir.path(), &list, &flows, TWO_INDICES);
     let data = dir.path().join("embedded");
     iocflow()
         .current_dir(dir.path())
@@ -1178,7 +1284,7 @@ fn analyze_on_the_cluster_upserts_the_embedded_stores_verdicts_by_ip() {
         .env_remove("IOCFLOW_ES_PASSWORD")
         .env_remove("IOCFLOW_ES_API_KEY")
         .arg("--config")
-        .arg(write_config(dir.path()))
+        .arg(write_config(dir.path(), TWO_INDICES))
         .args(["analyze", "--until", DATE, "--store-es", &server.base_url()])
         .output()
         .unwrap();
