@@ -398,7 +398,9 @@ fn hits_from_es(
         mode,
         batch_size: cfg.flows.batch_size,
         concurrency: cfg.es.concurrency,
-        day_range: Some((start, start + 86_400_000 - 1)),
+        // `[start, end)`: the range filter is `lt` the next midnight, so the day's last
+        // millisecond is still in.
+        day_range: Some((start, start + 86_400_000)),
     };
     report.inputs = indices.clone();
     let results = rt

@@ -136,6 +136,16 @@ pub fn verdicts_mapping() -> Value {
     }}})
 }
 
+/// Index settings of a fresh daily index while it is loaded: no periodic refresh, and
+/// no replicas when a replica count is restored after the load.
+fn load_settings(zero_replicas: bool) -> Value {
+    if zero_replicas {
+        json!({"index": {"refresh_interval": "-1", "number_of_replicas": 0}})
+    } else {
+        json!({"index": {"refresh_interval": "-1"}})
+    }
+}
+
 /// Writes dead letters as JSON Lines to a file beside the run's data.
 struct FileDeadLetters {
     path: PathBuf,
@@ -221,14 +231,25 @@ impl EsStore {
             (self.names.remote(d), remote_mapping()),
             (self.names.watched(d), watched_mapping()),
         ];
+        // Replicas are dropped for the load only when a count to restore is configured.
+        let zero_replicas = self.replicas.is_some();
         let mut modes = Vec::new();
         for (index, mapping) in &targets {
-            self.client.create_index(index, mapping).await?;
-            modes.push(
-                self.client
-                    .set_load_mode(index, self.replicas == Some(0))
-                    .await?,
-            );
+            // Load settings go into the create call (elasticsearch-api.md §6.1); only an
+            // index that exists already (a re-run) needs `_settings` to enter load mode.
+            let mut body = mapping.clone();
+            body["settings"] = load_settings(zero_replicas);
+            let mode = match self.client.create_index(index, &body).await? {
+                esclient::CreateOutcome::Created => esclient::LoadMode {
+                    index: index.clone(),
+                    zero_replicas,
+                    translog_set: false,
+                },
+                esclient::CreateOutcome::AlreadyExists => {
+                    self.client.set_load_mode(index, zero_replicas).await?
+                }
+            };
+            modes.push(mode);
         }
         let mut docs: Vec<BulkDoc> =
             Vec::with_capacity(day.flows.len() + day.iocs.len() + day.remotes.len());
