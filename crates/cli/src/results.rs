@@ -183,6 +183,18 @@ fn suspect_json(v: &store::VerdictRow) -> Value {
     })
 }
 
+/// The `labels` array of a suspect object, as strings.
+fn labels_of(item: &Value) -> Vec<String> {
+    item["labels"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -207,14 +219,7 @@ pub fn suspects(a: &SuspectsArgs, cfg: &Config) -> anyhow::Result<Outcome> {
     } else if a.csv {
         println!("ip,score,level,labels,first_seen,last_seen,days_seen");
         for i in &items {
-            let labels: Vec<String> = i["labels"]
-                .as_array()
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|x| x.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let labels = labels_of(i);
             println!(
                 "{},{:.4},{},{},{},{},{}",
                 csv_field(i["ip"].as_str().unwrap_or("")),
@@ -232,14 +237,7 @@ pub fn suspects(a: &SuspectsArgs, cfg: &Config) -> anyhow::Result<Outcome> {
             "ip", "score", "level", "first", "last"
         );
         for i in &items {
-            let labels: Vec<String> = i["labels"]
-                .as_array()
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|x| x.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let labels = labels_of(i);
             println!(
                 "{:<40} {:>7.2} {:<10} {:<10} {:<10}  {}",
                 i["ip"].as_str().unwrap_or(""),
