@@ -136,7 +136,7 @@ pub fn demo(a: &DemoArgs, cfg: &Config, m: &mut Metrics, show: bool) -> anyhow::
             input.display()
         );
     }
-    g.write_dir(&input, false)
+    g.write_dir(&input, true)
         .with_context(|| format!("writing {}", input.display()))?;
     let truth = g.truth();
     let rt = crate::sink::runtime()?;
@@ -158,7 +158,7 @@ pub fn demo(a: &DemoArgs, cfg: &Config, m: &mut Metrics, show: bool) -> anyhow::
         let run = RunArgs {
             date: Some(*date),
             input: FlowInputArgs {
-                flows: vec![input.join(format!("flows-{date}.jsonl"))],
+                flows: vec![input.join(format!("flows-{date}.jsonl.gz"))],
                 format: None,
                 es: None,
                 flow_index: None,
