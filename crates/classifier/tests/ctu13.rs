@@ -1,5 +1,6 @@
 //! CTU-13 scenario 11 (Rbot, IRC C&C): the real capture, the three C&C servers as the
-//! blocklist. Each bidirectional row becomes its one-way flows (support::parse_binetflow_row).
+//! blocklist. The capture is read by the production reader (`flowsource`), the lists by
+//! `ioc_fetch`.
 
 mod support;
 
@@ -7,7 +8,8 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use classifier::{ClassifierConfig, DayOutcome, accumulate, classify_day};
-use flowmodel::{IocClass, Role, ViewContext};
+use flowmodel::{IocClass, Role, ViewContext, ioc_view};
+use ioc_fetch::Matcher;
 use support::*;
 
 const DIR: &str = "ctu13-scenario11-rbot";
@@ -17,31 +19,32 @@ struct Ctu {
     normal_hosts: HashSet<IpAddr>,
 }
 
-fn run(blocklist: &HashSet<IpAddr>) -> Ctu {
-    let rows = read_binetflow(&data_dir().join(DIR).join("capture20110818-2.binetflow"));
+fn run(blocklist: &Matcher) -> Ctu {
+    let capture = data_dir().join(DIR).join("capture20110818-2.binetflow");
+    let (scan, flows) = scan_binetflow(&capture, blocklist);
+    // Every IP row read: the file has a header and 107,251 rows; only its RARP (2) and
+    // IPX/SPX (1) rows have MAC addresses instead of an IP pair (its 54 ARP rows have
+    // IP addresses and are read as protocol 0).
     assert_eq!(
-        rows.len(),
-        107_251 - 54 - 2 - 1,
-        "every IP row read (only ARP, RARP and IPX/SPX rows have no IP pair)"
+        (scan.lines, scan.non_ip, scan.malformed),
+        (1 + 107_251, 2 + 1, 0),
+        "every IP row read (only RARP and IPX/SPX rows have no IP pair)"
     );
-    let normal_hosts = rows
-        .iter()
-        .filter(|r| r.label.contains("From-Normal"))
-        .map(|r| r.src)
-        .collect();
-    let flows: Vec<_> = rows.into_iter().flat_map(|r| r.flows).collect();
     let date = "2011-08-18".parse().expect("date");
     let ctx = ViewContext::new(date, "ctu13-scenario11");
-    let recs = view_all(&flows, blocklist, &ctx);
+    let total = |ip| scan.get(date, ip).map_or(0, |h| h.total);
+    let recs: Vec<_> = (flows.iter())
+        .flat_map(|f| ioc_view(f, blocklist, total, &ctx))
+        .collect();
     let accs = accumulate(&recs);
     Ctu {
         day: classify_day(date, &accs, &ClassifierConfig::default()),
-        normal_hosts,
+        normal_hosts: normal_hosts(&capture),
     }
 }
 
-fn cc_blocklist() -> HashSet<IpAddr> {
-    read_blocklist(&data_dir().join(DIR).join("cc-blocklist-derived.txt"))
+fn cc_blocklist() -> Matcher {
+    blocklist(&data_dir().join(DIR).join("cc-blocklist-derived.txt"))
 }
 
 #[test]
@@ -120,23 +123,16 @@ fn no_normal_host_is_watched_and_tail_sessions_of_206_208_are_clients() {
 
 #[test]
 fn firehol_level1_matches_are_never_watched_or_relays() {
-    // A real 2016 list that does not contain the C&Cs: 18 internal background hosts.
-    let text = std::fs::read_to_string(
-        data_dir().join("blocklists/firehol-2016-12/firehol_level1.netset"),
-    )
-    .expect("firehol list");
-    let singles: HashSet<IpAddr> = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            l.trim()
-                .strip_suffix("/32")
-                .unwrap_or(l.trim())
-                .parse()
-                .ok()
-        })
-        .collect();
-    let ctu = run(&singles);
+    // A real 2016 list that does not contain the C&Cs, read with the production
+    // hygiene (private, multicast and too-wide entries set aside): 20 of its addresses
+    // appear in the capture.
+    let firehol = blocklist(&data_dir().join("blocklists/firehol-2016-12/firehol_level1.netset"));
+    let ctu = run(&firehol);
+    assert_eq!(
+        ctu.day.iocs.len(),
+        20,
+        "every matched FireHOL address is an IoC"
+    );
     assert!(ctu.day.iocs.iter().all(|s| s.class != IocClass::CheckIn));
     assert!(ctu.day.remotes.iter().all(|r| !r.watched));
 }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use classifier::ClassifierConfig;
 use flowmodel::IocSet;
+use ioc_fetch::Matcher;
 use scorer::{Label, MemoryStore, ScorerConfig, Subject, analyze};
 use support::*;
 
@@ -27,33 +28,22 @@ struct Run {
 
 fn run() -> Run {
     let dir = data_dir().join(DIR);
-    let cc_text = std::fs::read_to_string(dir.join("cc-blocklist-derived.txt")).expect("C&C list");
-    let cc = NetSet::parse(&cc_text);
-    let mut list = NetSet::parse(&cc_text);
-    let firehol = data_dir().join("blocklists/firehol-2016-12/firehol_level1.netset");
-    list.extend(NetSet::parse(
-        &std::fs::read_to_string(firehol).expect("firehol list"),
-    ));
-    let text = std::fs::read_to_string(dir.join("capture20110818-2.binetflow")).expect("capture");
-    let (mut flows, mut normal, mut cc_contact) = (Vec::new(), HashSet::new(), HashSet::new());
-    let mut rows = 0;
-    for row in text.lines().filter_map(parse_row) {
-        rows += 1;
-        if row.label.contains("From-Normal") {
-            normal.insert(row.src);
+    let cc_list = blocklist(&dir.join("cc-blocklist-derived.txt"));
+    let cc = Matcher::from_list(&cc_list);
+    let firehol = blocklist(&data_dir().join("blocklists/firehol-2016-12/firehol_level1.netset"));
+    let list = Matcher::new(&[cc_list.entries, firehol.entries].concat());
+    let capture = dir.join("capture20110818-2.binetflow");
+    let (scan, flows) = scan_binetflow(&capture, &list);
+    let mut cc_contact = HashSet::new();
+    for f in &flows {
+        if cc.contains(f.src) {
+            cc_contact.insert(f.dst);
         }
-        for f in row.flows {
-            if cc.contains(f.src) {
-                cc_contact.insert(f.dst);
-            }
-            if cc.contains(f.dst) {
-                cc_contact.insert(f.src);
-            }
-            if list.contains(f.src) || list.contains(f.dst) {
-                flows.push(f);
-            }
+        if cc.contains(f.dst) {
+            cc_contact.insert(f.src);
         }
     }
+    let rows = scan.lines - scan.non_ip - scan.malformed;
     assert!(rows > 107_000, "the whole capture was read ({rows} rows)");
     let date = "2011-08-18".parse().expect("date");
     let mut store = MemoryStore::new();
@@ -69,7 +59,7 @@ fn run() -> Run {
     analyze(date, &cfg, &input, &mut store).expect("analyze");
     Run {
         store,
-        normal,
+        normal: normal_hosts(&capture),
         cc_contact,
     }
 }

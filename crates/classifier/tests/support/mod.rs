@@ -1,14 +1,14 @@
-//! Test support: hand-built IoC-view records, and a reader for Argus bidirectional
-//! flow files (CTU-13 `.binetflow`) that turns each row into the one-way flows it
-//! stands for.
+//! Test support: hand-built IoC-view records, and CTU-13 captures and blocklists read by
+//! the production readers (`flowsource`, `ioc_fetch`).
 #![allow(dead_code, clippy::too_many_arguments)]
 
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use chrono::NaiveDateTime;
-use flowmodel::{Direction, IocFlow, RawFlow, ViewContext, ioc_view, protocol_by_name};
+use flowmodel::{Direction, IocFlow, IocSet, RawFlow, ViewContext, ioc_view};
+use flowsource::{Format, Input, ScanOptions, ScanResult};
+use ioc_fetch::{Matcher, ParseOptions, parse_blocklist};
 
 /// 2025-09-05 00:00:00 UTC in epoch ms.
 pub const DAY0_MS: i64 = 1_757_030_400_000;
@@ -145,149 +145,42 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
 }
 
-/// TCP flag bits from an Argus state half (`FSPA`, `SR`, `RA`…).
-pub fn argus_flags(s: &str) -> u16 {
-    let mut f = 0;
-    for c in s.chars() {
-        f |= match c {
-            'F' => 0x01,
-            'S' => 0x02,
-            'R' => 0x04,
-            'P' => 0x08,
-            'A' => 0x10,
-            'U' => 0x20,
-            'E' => 0x40,
-            'C' => 0x80,
-            _ => 0,
-        };
-    }
-    f
-}
-
-/// One binetflow row with its label.
-pub struct BiRow {
-    pub label: String,
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub flows: Vec<RawFlow>,
-}
-
-/// Parses one binetflow row into the one-way flows it stands for: the forward flow
-/// (SrcAddr → DstAddr, `SrcBytes` octets) and, when `TotBytes − SrcBytes` > 0, the
-/// reverse flow. The file only has total packets: they are split in proportion to the
-/// octets (rounded), each side with octets getting at least one packet, since a side
-/// with bytes sent at least one packet. TCP flags come from `State` (`SRC_DST`, e.g.
-/// `S_RA`); other protocols get 0. Times are read as UTC (the file has local time
-/// without a zone). ICMP type/code in the port columns (`0x0303`) become port 0.
-/// Rows without IP addresses (ARP, LLC) give `None`.
-pub fn parse_binetflow_row(line: &str) -> Option<BiRow> {
-    let c: Vec<&str> = line.split(',').collect();
-    if c.len() < 15 {
-        return None;
-    }
-    let ts = NaiveDateTime::parse_from_str(c[0], "%Y/%m/%d %H:%M:%S%.f").ok()?;
-    let start_ms = ts.and_utc().timestamp_millis();
-    // Argus names RTP/RTCP/UDT (UDP payloads) and a few IP protocols itself.
-    let proto = match c[2].trim() {
-        "rtp" | "rtcp" | "udt" => 17,
-        "igmp" => 2,
-        "pim" => 103,
-        "ipv6" => 41,
-        other => protocol_by_name(other)?,
+/// The flows of a binetflow capture that touch an IoC, read by the production reader
+/// (`flowsource`, every flow sampled), each flow once, with the scan (exact totals per
+/// IoC, line counts).
+pub fn scan_binetflow(path: &Path, iocs: &dyn IocSet) -> (ScanResult, Vec<RawFlow>) {
+    let opts = ScanOptions {
+        format: Some(Format::Binetflow),
+        sample_cap: usize::MAX,
+        ..ScanOptions::new(iocs)
     };
-    let src: IpAddr = c[3].trim().parse().ok()?;
-    let dst: IpAddr = c[6].trim().parse().ok()?;
-    let port = |s: &str| -> u16 {
-        let s = s.trim();
-        if s.starts_with("0x") {
-            0
-        } else {
-            s.parse().unwrap_or(0)
-        }
-    };
-    let (sp, dp) = (port(c[4]), port(c[7]));
-    let (sflags, dflags) = if proto == 6 {
-        let mut it = c[8].splitn(2, '_');
-        (
-            argus_flags(it.next().unwrap_or("")),
-            argus_flags(it.next().unwrap_or("")),
-        )
-    } else {
-        (0, 0)
-    };
-    let tot_pk: u64 = c[11].trim().parse().ok()?;
-    let tot_b: u64 = c[12].trim().parse().ok()?;
-    let src_b: u64 = c[13].trim().parse().ok()?;
-    let dst_b = tot_b.saturating_sub(src_b);
-    let (src_pk, dst_pk) = split_packets(tot_pk, src_b, dst_b);
-    let mut flows = Vec::with_capacity(2);
-    if src_pk > 0 || src_b > 0 {
-        flows.push(raw_flow(
-            src, dst, sp, dp, proto, sflags, src_pk, src_b, start_ms,
-        ));
-    }
-    if dst_pk > 0 || dst_b > 0 {
-        flows.push(raw_flow(
-            dst, src, dp, sp, proto, dflags, dst_pk, dst_b, start_ms,
-        ));
-    }
-    Some(BiRow {
-        label: c[14].trim().to_string(),
-        src,
-        dst,
-        flows,
-    })
+    let res = flowsource::scan(&[Input::Path(path.into())], &opts)
+        .unwrap_or_else(|e| panic!("cannot scan {}: {e} (set IOCFLOW_DATA)", path.display()));
+    // A flow between two IoCs is under both keys: keep it under its source's only.
+    let flows = (res.iocs.iter())
+        .flat_map(|((_, ioc), hits)| hits.sample.iter().map(move |s| (*ioc, &s.raw)))
+        .filter(|(ioc, f)| f.src == *ioc || !iocs.contains(f.src))
+        .map(|(_, f)| f.clone())
+        .collect();
+    (res, flows)
 }
 
-fn raw_flow(
-    src: IpAddr,
-    dst: IpAddr,
-    sp: u16,
-    dp: u16,
-    proto: u8,
-    flags: u16,
-    pk: u64,
-    oct: u64,
-    ts: i64,
-) -> RawFlow {
-    raw(src, dst, sp, dp, proto, flags, pk, oct, ts)
-}
-
-/// Splits `total` packets between two sides in proportion to their octets; a side with
-/// octets gets at least one packet when there are enough packets.
-pub fn split_packets(total: u64, a_oct: u64, b_oct: u64) -> (u64, u64) {
-    if b_oct == 0 {
-        return (total, 0);
-    }
-    if a_oct == 0 {
-        return (0, total);
-    }
-    if total < 2 {
-        return (total, 0);
-    }
-    let a = ((total as f64) * a_oct as f64 / (a_oct + b_oct) as f64).round() as u64;
-    let a = a.clamp(1, total - 1);
-    (a, total - a)
-}
-
-/// Every row of a binetflow file.
-pub fn read_binetflow(path: &std::path::Path) -> Vec<BiRow> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set IOCFLOW_DATA)", path.display()));
-    text.lines()
-        .skip(1)
-        .filter_map(parse_binetflow_row)
-        .collect()
-}
-
-/// A one-IP-a-line blocklist (comments with `#`).
-pub fn read_blocklist(path: &std::path::Path) -> HashSet<IpAddr> {
+/// Source addresses (4th column) of the binetflow rows whose label (15th) has `From-Normal`.
+pub fn normal_hosts(path: &Path) -> HashSet<IpAddr> {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .filter_map(|l| l.parse().ok())
+    (text.lines().map(|l| l.split(',').collect::<Vec<_>>()))
+        .filter(|c| c.len() > 14 && c[14].contains("From-Normal"))
+        .filter_map(|c| c[3].trim().parse().ok())
         .collect()
+}
+
+/// A blocklist read by the production parser (`ioc_fetch`, default hygiene).
+pub fn blocklist(path: &Path) -> Matcher {
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let list = parse_blocklist(&bytes, &ParseOptions::default()).expect("blocklist parses");
+    Matcher::from_list(&list)
 }
 
 /// IoC-view records of raw flows against a blocklist, with exact totals.
