@@ -305,6 +305,7 @@ fn a_run_killed_half_way_and_started_again_completes_correctly() {
     let cd = crashed.path().to_str().unwrap();
     // Kill the run at several points of its life; each time the next run must still
     // produce exactly the clean result.
+    let mut killed_mid_run = 0;
     for delay_ms in [150u64, 600, 1200] {
         let mut child = std::process::Command::new(binary())
             .args([
@@ -320,9 +321,15 @@ fn a_run_killed_half_way_and_started_again_completes_correctly() {
             .spawn()
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let still_running = child.try_wait().unwrap().is_none();
         let _ = child.kill();
         let _ = child.wait();
+        killed_mid_run += usize::from(still_running);
     }
+    assert!(
+        killed_mid_run > 0,
+        "no run was still going when killed: the test proved nothing"
+    );
     run_ok(&[
         "run",
         "--flows",
