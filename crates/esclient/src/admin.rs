@@ -66,6 +66,20 @@ impl Client {
         }
     }
 
+    /// `DELETE /{index}`: `true` when it was deleted, `false` when there was none
+    /// (`index_not_found_exception`). A re-run of a day replaces its write-once indices
+    /// this way instead of leaving documents of the previous run behind.
+    pub async fn delete_index(&self, index: &str) -> Result<bool> {
+        match self
+            .send(Method::DELETE, &format!("/{index}"), &[], Body::None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_index_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `PUT /{index}/_settings` for a bulk load: `refresh_interval: -1`, optionally zero
     /// replicas, and `translog.flush_threshold_size: 512mb` only where that is the
     /// default anyway (ES ≥ 8.8 defaults to 10gb and is left alone). Probes the server.

@@ -448,3 +448,42 @@ async fn template_and_upserts_send_the_documented_bodies_and_report_results() {
         m.assert_async().await;
     }
 }
+
+#[tokio::test]
+async fn delete_index_reports_whether_there_was_one() {
+    let s = MockServer::start_async().await;
+    let gone = s
+        .mock_async(|w, t| {
+            w.method(DELETE)
+                .path("/iocflow-flows-2025.09.05")
+                .query_param_count(".*", ".*", 0);
+            t.status(200).json_body(json!({"acknowledged": true}));
+        })
+        .await;
+    let missing = s
+        .mock_async(|w, t| {
+            w.method(DELETE).path("/iocflow-flows-2025.09.06");
+            t.status(404).json_body(json!({"error": {"root_cause": [{"type": "index_not_found_exception",
+                "reason": "no such index [iocflow-flows-2025.09.06]", "index": "iocflow-flows-2025.09.06"}],
+                "type": "index_not_found_exception", "reason": "no such index [iocflow-flows-2025.09.06]",
+                "index": "iocflow-flows-2025.09.06"}, "status": 404}));
+        })
+        .await;
+    let denied = s
+        .mock_async(|w, t| {
+            w.method(DELETE).path("/iocflow-verdicts");
+            t.status(403).json_body(
+                json!({"error": {"root_cause": [], "type": "security_exception",
+                "reason": "action [indices:admin/delete] is unauthorized"}, "status": 403}),
+            );
+        })
+        .await;
+    let c = client_for(&s.base_url());
+    assert!(c.delete_index("iocflow-flows-2025.09.05").await.unwrap());
+    assert!(!c.delete_index("iocflow-flows-2025.09.06").await.unwrap());
+    let e = c.delete_index("iocflow-verdicts").await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    gone.assert_async().await;
+    missing.assert_async().await;
+    denied.assert_async().await;
+}
