@@ -485,14 +485,15 @@ fn daily_indices() -> Vec<(String, Value)> {
     ]
 }
 
-/// The 400 a create call gets for an index that exists (elasticsearch-api.md §6.1).
-fn already_exists(index: &str) -> Value {
-    let cause = json!({"type": "resource_already_exists_exception",
-        "reason": format!("index [{index}/2-uwbMVcTWKYL3xkPRnH0Q] already exists"),
-        "index_uuid": "2-uwbMVcTWKYL3xkPRnH0Q", "index": index});
+/// The 404 a delete gets for an index that does not exist (elasticsearch-api.md §6.1).
+fn index_not_found(index: &str) -> Value {
+    let cause = json!({"type": "index_not_found_exception",
+        "reason": format!("no such index [{index}]"),
+        "resource.type": "index_or_alias", "resource.id": index,
+        "index_uuid": "_na_", "index": index});
     let mut error = cause.clone();
     error["root_cause"] = json!([cause]);
-    json!({"error": error, "status": 400})
+    json!({"error": error, "status": 404})
 }
 
 /// How the result cluster answers `_bulk`.
@@ -522,7 +523,7 @@ impl StoreCluster<'_> {
     }
 }
 
-/// The result cluster: the watched-host scan (PIT), the four daily indices created with
+/// The result cluster: the watched-host scan (PIT), the four daily indices deleted and created with
 /// mappings and load settings, one bulk, restore, one refresh each, and the run report.
 fn store_cluster(
     server: &MockServer,
@@ -582,6 +583,21 @@ fn store_cluster(
         }),
     ));
     for (index, mappings) in daily_indices() {
+        // The day's indices are write-once: a run deletes them first (404 on a first
+        // run, 200 on a re-run) and creates them anew.
+        mocks.push((
+            format!("delete {index}"),
+            server.mock(|when, then| {
+                when.method(DELETE)
+                    .path(format!("/{index}"))
+                    .query_param_count(".*", ".*", 0);
+                if existing {
+                    then.status(200).json_body(json!({"acknowledged": true}));
+                } else {
+                    then.status(404).json_body(index_not_found(&index));
+                }
+            }),
+        ));
         mocks.push((
             format!("create {index}"),
             server.mock(|when, then| {
@@ -592,31 +608,11 @@ fn store_cluster(
                     // Load settings at creation: no refresh, no replicas while loading.
                     .json_body(json!({"settings": {"index": {"refresh_interval": "-1", "number_of_replicas": 0}},
                         "mappings": mappings}));
-                if existing {
-                    then.status(400).json_body(already_exists(&index));
-                } else {
-                    then.status(200).json_body(
-                        json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
-                    );
-                }
+                then.status(200).json_body(
+                    json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
+                );
             }),
         ));
-        if existing {
-            // A re-run: the index is there, so load mode goes through `_settings`.
-            mocks.push((
-                format!("load mode {index}"),
-                server.mock(|when, then| {
-                    when.method(PUT)
-                        .path(format!("/{index}/_settings"))
-                        .query_param_count(".*", ".*", 0)
-                        .header("content-type", "application/json")
-                        .json_body(
-                            json!({"index": {"refresh_interval": "-1", "number_of_replicas": 0}}),
-                        );
-                    then.status(200).json_body(json!({"acknowledged": true}));
-                }),
-            ));
-        }
         mocks.push((
             format!("restore {index}"),
             server.mock(|when, then| {
@@ -1094,7 +1090,21 @@ fn single_index<'a>(
     mocks: &mut Vec<(String, Mock<'a>, usize)>,
     index: &str,
     mappings: Value,
+    replaced: bool,
 ) {
+    if replaced {
+        // A collection recomputed whole by every analysis is dropped first.
+        mocks.push((
+            format!("delete {index}"),
+            server.mock(|when, then| {
+                when.method(DELETE)
+                    .path(format!("/{index}"))
+                    .query_param_count(".*", ".*", 0);
+                then.status(404).json_body(index_not_found(index));
+            }),
+            1,
+        ));
+    }
     mocks.push((
         format!("create {index}"),
         server.mock(|when, then| {
@@ -1249,10 +1259,16 @@ fn analyze_on_the_cluster_upserts_the_embedded_stores_verdicts_by_ip() {
         "scored_at": {"type": "date", "format": "yyyy-MM-dd"},
         "label_dates": {"type": "object", "enabled": false},
         "evidence": {"type": "object", "enabled": false}}});
-    single_index(&server, &mut mocks, "iocflow-verdicts", verdicts_mapping);
+    single_index(
+        &server,
+        &mut mocks,
+        "iocflow-verdicts",
+        verdicts_mapping,
+        false,
+    );
     let empty = json!({"dynamic": false, "properties": {}});
-    single_index(&server, &mut mocks, "iocflow-families", empty.clone());
-    single_index(&server, &mut mocks, "iocflow-relays", empty);
+    single_index(&server, &mut mocks, "iocflow-families", empty.clone(), true);
+    single_index(&server, &mut mocks, "iocflow-relays", empty, true);
     let bulk_bodies = Arc::new(Mutex::new(Vec::new()));
     let log = bulk_bodies.clone();
     let items: Vec<Value> = (0..2)
@@ -1318,7 +1334,7 @@ fn analyze_on_the_cluster_upserts_the_embedded_stores_verdicts_by_ip() {
 }
 
 #[test]
-fn rerun_on_existing_daily_indices_enters_load_mode_through_settings_and_keeps_the_ids() {
+fn rerun_replaces_the_daily_indices_and_indexes_the_same_documents_under_the_same_ids() {
     let dir = tempfile::tempdir().unwrap();
     let (list, _) = write_inputs(dir.path(), ONE_INDEX);
     let first = cluster_run(

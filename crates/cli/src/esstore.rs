@@ -235,8 +235,13 @@ impl EsStore {
         let zero_replicas = self.replicas.is_some();
         let mut modes = Vec::new();
         for (index, mapping) in &targets {
+            // The day's indices are write-once: a re-run replaces them whole, so nothing
+            // of an earlier run with other input is left behind.
+            if self.client.delete_index(index).await? {
+                tracing::info!(%index, "replacing the index of an earlier run of this day");
+            }
             // Load settings go into the create call (elasticsearch-api.md §6.1); only an
-            // index that exists already (a re-run) needs `_settings` to enter load mode.
+            // index created meanwhile by another writer needs `_settings` for load mode.
             let mut body = mapping.clone();
             body["settings"] = load_settings(zero_replicas);
             let mode = match self.client.create_index(index, &body).await? {
@@ -376,6 +381,9 @@ impl EsStore {
     fn replace_collection(&self, kind: &str, docs: Vec<(String, Value)>) -> anyhow::Result<()> {
         let index = self.names.single(kind);
         self.rt.block_on(async {
+            // The collection is recomputed whole by every analysis: drop the old one so
+            // families and candidates that went away do not linger.
+            self.client.delete_index(&index).await?;
             self.client
                 .create_index(
                     &index,
@@ -387,7 +395,10 @@ impl EsStore {
                 .map(|(id, d)| BulkDoc::new(&index, id.clone(), d))
                 .collect::<Result<_, _>>()?;
             let mut dead = esclient::VecSink::default();
-            self.client.bulk_index(bulk, &mut dead, &self.bulk).await?;
+            let stats = self.client.bulk_index(bulk, &mut dead, &self.bulk).await?;
+            if stats.failed > 0 {
+                anyhow::bail!("{} documents of {index} could not be written", stats.failed);
+            }
             self.client.refresh(&index).await?;
             anyhow::Ok(())
         })
