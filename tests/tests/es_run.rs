@@ -1186,25 +1186,56 @@ fn analyze_on_the_cluster_upserts_the_embedded_stores_verdicts_by_ip() {
         }),
         1,
     ));
-    // Days with data, then the 30-day window (RemoteIPs from 36 days back for the
-    // ranking and relay migration), then the IoC-view flows of the selected RemoteIPs.
+    // Days with data: one composite aggregation on `Date`, paged until a page is empty.
+    let days_agg = |after: Option<Value>| {
+        let mut composite =
+            json!({"size": 1000, "sources": [{"key": {"terms": {"field": "Date"}}}]});
+        if let Some(a) = after {
+            composite["after"] = a;
+        }
+        json!({"size": 0, "aggs": {"per_key": {"composite": composite}}})
+    };
+    let day_ms = json!(1_757_030_400_000_i64); // 2025-09-05T00:00:00Z
+    for (name, body, answer) in [
+        (
+            "days, first page",
+            days_agg(None),
+            json!({"buckets": [{"key": {"key": day_ms}, "doc_count": 3}], "after_key": {"key": day_ms}}),
+        ),
+        (
+            "days, last page",
+            days_agg(Some(json!({"key": day_ms}))),
+            json!({"buckets": []}),
+        ),
+    ] {
+        mocks.push((
+            name.into(),
+            server.mock(|when, then| {
+                when.method(POST)
+                    .path("/iocflow-ioc-*/_search")
+                    .query_param("ignore_unavailable", "true")
+                    .query_param_count(".*", ".*", 1)
+                    .json_body(body);
+                then.status(200).json_body(json!({"took": 2, "timed_out": false,
+                    "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                    "hits": {"total": {"value": 3, "relation": "eq"}, "max_score": null, "hits": []},
+                    "aggregations": {"per_key": answer}}));
+            }),
+            1,
+        ));
+    }
+    // Then the 30-day window (RemoteIPs from 36 days back for the ranking and relay
+    // migration), then the IoC-view flows of the selected RemoteIPs.
     pit_scan(
         &server,
         &mut mocks,
         "iocflow-ioc-*",
         "pit-ioc",
-        vec![
-            (
-                json!({"match_all": {}}),
-                json!([{"Date": "asc"}]),
-                ioc_hits.clone(),
-            ),
-            (
-                date_range("2025-08-07", DATE),
-                json!([{"Date": "asc"}]),
-                ioc_hits,
-            ),
-        ],
+        vec![(
+            date_range("2025-08-07", DATE),
+            json!([{"Date": "asc"}]),
+            ioc_hits,
+        )],
     );
     pit_scan(
         &server,

@@ -411,17 +411,35 @@ impl EsStore {
 
 impl scorer::EvidenceSource for EsStore {
     fn days(&self) -> scorer::Result<Vec<NaiveDate>> {
-        let docs: Vec<Value> = self
-            .scan_all(
-                vec![self.names.pattern("ioc")],
-                json!({"match_all": {}}),
+        // One composite aggregation over the IoC summaries' `Date` instead of reading
+        // every summary: the cluster answers with one bucket per day.
+        let opts = esclient::SearchOptions {
+            ignore_unavailable: true,
+        };
+        let buckets = self
+            .rt
+            .block_on(self.client.composite_counts(
+                &[self.names.pattern("ioc")],
                 "Date",
-            )
+                None,
+                1000,
+                &opts,
+            ))
             .map_err(store_err)?;
-        let mut days: Vec<NaiveDate> = docs
-            .iter()
-            .filter_map(|d| d.get("Date")?.as_str()?.parse().ok())
-            .collect();
+        let mut days = Vec::with_capacity(buckets.len());
+        for (key, _) in buckets {
+            // A `date` field's key is epoch milliseconds; accept the text form too.
+            let day = key.parse::<NaiveDate>().ok().or_else(|| {
+                key.parse::<i64>()
+                    .ok()
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .map(|t| t.date_naive())
+            });
+            match day {
+                Some(d) => days.push(d),
+                None => return Err(store_err(format!("unexpected Date bucket key {key:?}"))),
+            }
+        }
         days.sort();
         days.dedup();
         Ok(days)
