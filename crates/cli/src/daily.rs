@@ -588,18 +588,31 @@ pub fn run_with(
     }
     let as_names = load_as_names(a.as_names.as_deref())?;
 
-    // Hosts watched on earlier days: their raw flows are kept for relay migration.
-    let watched = results.watched_hosts_before(list_date, cfg.flows.watched_days)?;
+    // The day of the flows: the given date; against the cluster without one, yesterday
+    // (the list is fetched just before midnight, the run comes after it).
+    let es_date = a
+        .date
+        .unwrap_or_else(|| list_date.pred_opt().unwrap_or(list_date));
+    // Hosts watched on the days before: their raw flows are kept for relay migration.
+    let watched = results.watched_hosts_before(
+        if from_es { es_date } else { list_date },
+        cfg.flows.watched_days,
+    )?;
 
     let t = Instant::now();
     let mut input = InputReport::default();
     let spin = crate::progress::spinner("flows", show);
     let days: BTreeMap<NaiveDate, DayHits> = if from_es {
-        let date = a
-            .date
-            .unwrap_or_else(|| list_date.pred_opt().unwrap_or(list_date));
-        let day = hits_from_es(rt, &a.input, cfg, &list.matcher, &watched, date, &mut input)?;
-        BTreeMap::from([(date, day)])
+        let day = hits_from_es(
+            rt,
+            &a.input,
+            cfg,
+            &list.matcher,
+            &watched,
+            es_date,
+            &mut input,
+        )?;
+        BTreeMap::from([(es_date, day)])
     } else {
         let set = ScanSet {
             iocs: &list.matcher,
