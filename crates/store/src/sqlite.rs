@@ -167,6 +167,19 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 "#;
 
+/// A record as the JSON document a row stores.
+fn to_doc<T: serde::Serialize>(
+    path: &Path,
+    table: &'static str,
+    record: &T,
+) -> Result<String, StoreError> {
+    serde_json::to_string(record).map_err(|e| StoreError::Corrupt {
+        path: path.to_owned(),
+        table,
+        reason: e.to_string(),
+    })
+}
+
 fn day_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
@@ -260,11 +273,7 @@ impl SqliteStore {
                 )
                 .map_err(err)?;
             for f in &day.flows {
-                let doc = serde_json::to_string(f).map_err(|e| StoreError::Corrupt {
-                    path: path.clone(),
-                    table: "ioc_flows",
-                    reason: e.to_string(),
-                })?;
+                let doc = to_doc(&path, "ioc_flows", f)?;
                 st.execute(params![
                     date,
                     f.ioc_ip.to_string(),
@@ -279,11 +288,7 @@ impl SqliteStore {
                 .prepare("INSERT OR REPLACE INTO ioc_days (date, ioc, class, total, doc) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err)?;
             for s in &day.iocs {
-                let doc = serde_json::to_string(s).map_err(|e| StoreError::Corrupt {
-                    path: path.clone(),
-                    table: "ioc_days",
-                    reason: e.to_string(),
-                })?;
+                let doc = to_doc(&path, "ioc_days", s)?;
                 st.execute(params![
                     date,
                     s.ioc_ip.to_string(),
@@ -297,11 +302,7 @@ impl SqliteStore {
                 .prepare("INSERT OR REPLACE INTO remote_days (date, remote, remote_key, watched, doc) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err)?;
             for s in &day.remotes {
-                let doc = serde_json::to_string(s).map_err(|e| StoreError::Corrupt {
-                    path: path.clone(),
-                    table: "remote_days",
-                    reason: e.to_string(),
-                })?;
+                let doc = to_doc(&path, "remote_days", s)?;
                 st.execute(params![
                     date,
                     s.remote_ip.to_string(),
@@ -317,11 +318,7 @@ impl SqliteStore {
                 )
                 .map_err(err)?;
             for f in &day.watched_raw {
-                let doc = serde_json::to_string(f).map_err(|e| StoreError::Corrupt {
-                    path: path.clone(),
-                    table: "watched_raw",
-                    reason: e.to_string(),
-                })?;
+                let doc = to_doc(&path, "watched_raw", f)?;
                 st.execute(params![date, &ip_key(f.src)[..], &ip_key(f.dst)[..], doc])
                     .map_err(err)?;
             }
@@ -401,13 +398,7 @@ impl SqliteStore {
         to: NaiveDate,
     ) -> Result<Vec<IocFlow>, StoreError> {
         let mut out = Vec::new();
-        for ip in remotes {
-            out.extend(self.docs::<IocFlow>(
-                "ioc_flows",
-                "SELECT doc FROM ioc_flows WHERE remote_key = ?1 AND date BETWEEN ?2 AND ?3 ORDER BY date, ts",
-                params![&ip_key(*ip)[..], day_text(from), day_text(to)],
-            )?);
-        }
+        self.visit_flows_of_remotes(remotes, from, to, &mut |f| out.push(f.clone()))?;
         Ok(out)
     }
 
