@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use flowmodel::{
-    AsNames, FlowParser, IocClass, IocDayAcc, IocFlow, IocSet, RawFlow, ViewContext, ioc_view,
+    AsNames, Direction, FlowParser, IocClass, IocDayAcc, IocFlow, IocSet, RawFlow, ViewContext,
 };
 use ioc_fetch::Matcher;
 use ipnet::IpNet;
@@ -87,11 +87,16 @@ pub fn process_day(
                     from_index: from.clone(),
                     as_names: as_names.clone(),
                 });
-                for rec in ioc_view(raw, iocs, |_| total, ctx) {
-                    if rec.ioc_ip == key {
-                        acc.add(&rec);
-                        flows.push(rec);
-                    }
+                // Only this IoC's side: a flow between two IoCs is in both samples,
+                // and each IoC builds its own record.
+                let sides = [
+                    (raw.src == key).then_some(Direction::Send),
+                    (raw.dst == key).then_some(Direction::Rcv),
+                ];
+                for dir in sides.into_iter().flatten() {
+                    let rec = IocFlow::from_raw(raw, dir, total, ctx);
+                    acc.add(&rec);
+                    flows.push(rec);
                 }
             }
             per_ioc.push((key, total, acc));
